@@ -1,0 +1,98 @@
+"""``fake-cdyne``: the command line, a thin shell over Config and the server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .config import ENV_PREFIX, Config
+from .errors import FakeCdyneError
+from .server import serve
+
+
+def _env(name: str) -> str:
+    return f"{ENV_PREFIX}{name.upper()}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fake-cdyne", description="A test double of the CDYNE SMS Notify! web service."
+    )
+    parser.add_argument("--version", action="version", version=f"fake-cdyne {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="run the fake")
+    d = Config()
+    run.add_argument("--host", help=f"address to listen on (default {d.host}) [{_env('host')}]")
+    run.add_argument("--port", type=int, help=f"port, 0 for any free one (default {d.port}) [{_env('port')}]")
+    run.add_argument(
+        "--send-delay",
+        type=float,
+        help=f"seconds from a send's response to Sent (default {d.send_delay}) [{_env('send_delay')}]",
+    )
+    run.add_argument(
+        "--manual-clock",
+        action="store_true",
+        default=None,
+        help=f"time moves only through POST /_fake/clock/advance [{_env('manual_clock')}]",
+    )
+    run.add_argument(
+        "--max-message-length",
+        type=int,
+        help=f"longer messages are MessageInvalid (default {d.max_message_length}) [{_env('max_message_length')}]",
+    )
+    run.add_argument(
+        "--max-body-bytes",
+        type=int,
+        help=f"larger bodies get 413 (default {d.max_body_bytes}) [{_env('max_body_bytes')}]",
+    )
+    run.add_argument(
+        "--default-format",
+        choices=["xml", "json"],
+        help=(
+            "format when neither Accept nor Content-Type names one "
+            f"(default {d.default_format}) [{_env('default_format')}]"
+        ),
+    )
+    run.add_argument(
+        "--extra-did",
+        action="append",
+        dest="extra_dids",
+        metavar="NUMBER",
+        help=(
+            "a sending number every account owns besides its test DID; repeatable "
+            f"[{_env('extra_dids')}, comma-separated]"
+        ),
+    )
+    run.add_argument(
+        "--refuse-unknown-keys",
+        action="store_false",
+        dest="accept_unknown_keys",
+        default=None,
+        help=f"undeclared license keys are LicenseKeyInvalid [{_env('accept_unknown_keys')}=false]",
+    )
+    run.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    options = {
+        name: getattr(args, name)
+        for name in (
+            "host", "port", "send_delay", "manual_clock", "max_message_length", "max_body_bytes",
+            "default_format", "accept_unknown_keys",
+        )
+    }  # fmt: skip
+    if args.extra_dids:
+        options["extra_dids"] = tuple(args.extra_dids)
+    try:
+        config = Config.from_env(**options)
+        serve(config, log_level=args.log_level)
+    except FakeCdyneError as error:
+        print(f"fake-cdyne: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,110 @@
+"""Time: the clock the fake reads, and the scheduler that runs the message life cycle on it.
+
+With the system clock, due events run from asyncio timers. With a manual clock, time stands still
+until ``Scheduler.advance`` moves it, running each due event at its own time, in order, instantly.
+Callbacks are synchronous and run on the server's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    manual = False
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    manual = True
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment
+
+
+class ClockIsNotManual(Exception):
+    """advance() was called on a fake running on the system clock."""
+
+
+class Scheduler:
+    def __init__(
+        self,
+        clock: SystemClock | ManualClock,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.clock = clock
+        self._on_error = on_error
+        self._queue: list[tuple[datetime, int, Callable[[], None]]] = []
+        self._order = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def call_at(self, due: datetime, callback: Callable[[], None]) -> None:
+        """Run callback once the clock reaches due (at once if it already has)."""
+        heapq.heappush(self._queue, (due, next(self._order), callback))
+        self._run_due()
+
+    def advance(self, seconds: float) -> int:
+        """Move a manual clock forward, running every event that falls due; returns how many ran."""
+        if not isinstance(self.clock, ManualClock):
+            raise ClockIsNotManual("the clock is the system clock; start the fake with a manual clock")
+        target = self.clock.now() + timedelta(seconds=seconds)
+        ran = 0
+        while self._queue and self._queue[0][0] <= target:
+            due, _, callback = heapq.heappop(self._queue)
+            self.clock.set(max(due, self.clock.now()))
+            self._call(callback)
+            ran += 1
+        self.clock.set(target)
+        return ran
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _run_due(self) -> None:
+        now = self.clock.now()
+        while self._queue and self._queue[0][0] <= now:
+            _, _, callback = heapq.heappop(self._queue)
+            self._call(callback)
+        if self._queue and not self.clock.manual:
+            self._arm_timer((self._queue[0][0] - now).total_seconds())
+
+    def _call(self, callback: Callable[[], None]) -> None:
+        # One failing event must not stop the ones after it; the app records the failure.
+        try:
+            callback()
+        except Exception as error:
+            if self._on_error is None:
+                raise
+            self._on_error(error)
+
+    def _arm_timer(self, delay: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._run_due()

@@ -1,0 +1,83 @@
+"""REST query strings and content negotiation, as CDYNE's WCF host reads them.
+
+Parameter names match case-insensitively. A repeated parameter reads as its values joined with commas
+(.NET's NameValueCollection), so a duplicated LicenseKey is not a GUID and a duplicated PhoneNumber
+is not a phone number. Values are UTF-8, or Latin-1 when they are not valid UTF-8; ``+`` is a space.
+"""
+
+from __future__ import annotations
+
+import uuid
+from types import ModuleType
+from urllib.parse import unquote_to_bytes
+
+from ..errors import BadParameter, UriTooLong
+from ..model import EMPTY_GUID
+from ..values import parse_guid
+from . import json as json_codec
+from . import xml as xml_codec
+
+
+def _decode(raw: bytes) -> str:
+    data = unquote_to_bytes(raw.replace(b"+", b" "))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+class Query:
+    def __init__(self, raw: bytes, *, limit: int) -> None:
+        if len(raw) > limit:
+            raise UriTooLong(f"The query string is {len(raw)} bytes; the limit is {limit} (max_query_bytes).")
+        values: dict[str, str] = {}
+        for pair in raw.split(b"&"):
+            if not pair:
+                continue
+            name, _, value = pair.partition(b"=")
+            key = _decode(name).strip().lower()
+            decoded = _decode(value)
+            values[key] = f"{values[key]},{decoded}" if key in values else decoded
+        self.values = values
+
+    def text(self, name: str) -> str | None:
+        return self.values.get(name.lower())
+
+    def guid(self, name: str) -> uuid.UUID:
+        """A GUID parameter: missing or empty is the empty GUID; anything else must parse."""
+        value = self.values.get(name.lower())
+        if value is None or not value.strip():
+            return EMPTY_GUID
+        try:
+            return parse_guid(value)
+        except ValueError:
+            raise BadParameter(name, value, "a GUID") from None
+
+
+def _names_json(header: str) -> bool:
+    for media_range in header.split(","):
+        media, _, params = media_range.partition(";")
+        if "json" in media.strip().lower() and not _q_is_zero(params):
+            return True
+    return False
+
+
+def _q_is_zero(params: str) -> bool:
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value) == 0
+            except ValueError:
+                return False
+    return False
+
+
+def negotiate(accept: str | None, content_type: str | None, default: str) -> ModuleType:
+    """JSON if Accept names JSON; XML if Accept names no JSON type; with no Accept, follow the
+    request's Content-Type, else the configured default."""
+    if accept is not None and accept.strip():
+        return json_codec if _names_json(accept) else xml_codec
+    if content_type is not None and "json" in content_type.lower():
+        return json_codec
+    return json_codec if default == "json" else xml_codec

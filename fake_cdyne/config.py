@@ -1,0 +1,72 @@
+"""The fake's settings: one frozen value, built from defaults, environment and command line."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import ConfigError
+from .values import normalise_phone
+
+ENV_PREFIX = "FAKE_CDYNE_"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Seconds between a send's response and the message becoming Sent (on the fake's clock).
+    send_delay: float = 0.0
+    # Start with a manual clock that only moves through POST /_fake/clock/advance.
+    manual_clock: bool = False
+    max_message_length: int = 1600
+    max_body_bytes: int = 1024 * 1024
+    max_query_bytes: int = 64 * 1024
+    # The response format when neither Accept nor the request's Content-Type names one.
+    default_format: Literal["xml", "json"] = "xml"
+    # Sending numbers every auto-created account owns besides its own test DID.
+    extra_dids: tuple[str, ...] = ()
+    # Whether a well-formed license key nobody declared is a valid account.
+    accept_unknown_keys: bool = True
+
+    def __post_init__(self) -> None:
+        if self.default_format not in ("xml", "json"):
+            raise ConfigError(f"default_format must be 'xml' or 'json', not {self.default_format!r}")
+        for did in self.extra_dids:
+            if normalise_phone(did) is None:
+                raise ConfigError(f"extra DID {did!r} is not a phone number")
+        for name in ("send_delay", "max_message_length", "max_body_bytes", "max_query_bytes"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must not be negative")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:
+        """Defaults, then ``FAKE_CDYNE_<FIELD>`` variables, then explicit overrides (None is skipped)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + field.name.upper())
+            if raw is not None and raw != "":
+                values[field.name] = _convert(field.name, field.default, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)  # type: ignore[arg-type]
+        except TypeError as error:
+            raise ConfigError(str(error)) from None
+
+
+def _convert(name: str, default: object, raw: str) -> object:
+    variable = ENV_PREFIX + name.upper()
+    try:
+        if isinstance(default, bool):
+            return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}[raw.strip().lower()]
+        if isinstance(default, tuple):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if isinstance(default, int | float):
+            return type(default)(raw)
+    except (KeyError, ValueError):
+        raise ConfigError(f"{variable}={raw!r} is not a valid {type(default).__name__}") from None
+    return raw

@@ -1,0 +1,96 @@
+"""Every date format on the wire, and the service's SQL Server time resolution.
+
+All datetimes inside the fake are timezone-aware UTC. CDYNE stores times as SQL Server
+``datetime`` (steps of 1/300 s) and hands them out as "Unspecified" .NET DateTimes, which is why the
+XML form has no zone suffix and why the JSON form is shifted as if the UTC value were US Eastern
+local time (WCF's rule for Unspecified values; the live capture of 0001-01-01 shows it).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MIN_VALUE = datetime(1, 1, 1, tzinfo=UTC)  # .NET DateTime.MinValue: "not sent yet"
+_HOUR = timedelta(hours=1)
+
+
+def quantise(moment: datetime) -> datetime:
+    """Round to SQL Server datetime resolution (1/300 s), as the service stores every time."""
+    ticks = round(moment.microsecond * 300 / 1_000_000)
+    base = moment.replace(microsecond=0)
+    if ticks == 300:
+        return base + timedelta(seconds=1)
+    return base.replace(microsecond=round(ticks * 10 / 3) * 1000)
+
+
+def xml_datetime(moment: datetime | None) -> str:
+    """``2016-12-12T00:15:52.98``: no zone, at most 3 fraction digits, trailing zeros trimmed."""
+    moment = moment or MIN_VALUE
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S") if moment.year >= 1000 else _iso_small_year(moment)
+    millis = moment.microsecond // 1000
+    if millis:
+        text += f".{millis:03d}".rstrip("0")
+    return text
+
+
+def _iso_small_year(moment: datetime) -> str:
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment:%H:%M:%S}"
+
+
+def _nth_sunday(year: int, month: int, n: int) -> datetime:
+    first = datetime(year, month, 1)
+    return first + timedelta(days=(6 - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def eastern_offset(wall: datetime) -> timedelta:
+    """US Eastern offset for a wall-clock time (the 2007 rule, applied to every year)."""
+    naive = wall.replace(tzinfo=None)
+    dst_start = _nth_sunday(naive.year, 3, 2) + 2 * _HOUR
+    dst_end = _nth_sunday(naive.year, 11, 1) + _HOUR
+    return -4 * _HOUR if dst_start <= naive < dst_end else -5 * _HOUR
+
+
+def wcf_json_date(moment: datetime | None) -> str:
+    r"""``\/Date(-62135578800000-0500)\/`` exactly as WCF writes an Unspecified DateTime."""
+    moment = moment or MIN_VALUE
+    offset = eastern_offset(moment)
+    millis = (moment - offset - EPOCH) // timedelta(milliseconds=1)
+    hours, minutes = divmod(int(-offset.total_seconds()) // 60, 60)
+    return f"\\/Date({millis}-{hours:02d}{minutes:02d})\\/"
+
+
+def postback_datetime(moment: datetime) -> str:
+    """.NET's US short form, ``5/8/2010 2:42:36 AM``, of the UTC time."""
+    hour = moment.hour % 12 or 12
+    half = "AM" if moment.hour < 12 else "PM"
+    return f"{moment.month}/{moment.day}/{moment.year} {hour}:{moment:%M:%S} {half}"
+
+
+_JSON_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
+_XML_DATETIME = re.compile(r"(\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,7}))?(Z|[+-]\d\d:\d\d)?")
+
+
+def parse_json_date(text: str) -> tuple[datetime, bool]:
+    r"""Parse WCF's ``/Date(ms)/`` or ``/Date(ms-0500)/``: (UTC instant, whether it was given as UTC)."""
+    match = _JSON_DATE.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a WCF JSON date like \\/Date(1480000000000)\\/")
+    moment = EPOCH + timedelta(milliseconds=int(match[1]))
+    return moment, match[2] is None
+
+
+def parse_xml_datetime(text: str) -> tuple[datetime, bool]:
+    """Parse xs:dateTime: (the instant, taking an unzoned value as UTC; whether it was marked ``Z``)."""
+    match = _XML_DATETIME.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not an xs:dateTime like 2016-12-12T00:15:52Z")
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction = int((match[7] or "0").ljust(6, "0")[:6])
+    moment = datetime(year, month, day, hour, minute, second, fraction, tzinfo=UTC)
+    zone = match[8]
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    return moment, zone == "Z"

@@ -1,0 +1,115 @@
+"""What happens to a message after the send's response: queued, sent, and texts coming back.
+
+Transitions run on the scheduler (so a manual clock drives them) and are announced to listeners as
+``LifeEvent``s; the postback dispatcher and the inbox are listeners.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from .clock import Scheduler
+from .dates import quantise
+from .model import EMPTY_GUID, IncomingMessage, Message, MessageState
+from .store import Account, Store
+
+STOP_WORDS = frozenset({"STOP", "END", "CANCEL", "UNSUBSCRIBE", "QUIT"})
+STOP_REPLY = "This provider is now blocked. Text back RESUME to unblock your number."
+RESUME_REPLY = "OK."
+HELP_REPLY = "Reply STOP to stop receiving messages from this number. Msg&data rates may apply."
+
+
+@dataclass(frozen=True, slots=True)
+class LifeEvent:
+    kind: Literal["sent", "incoming"]
+    account: Account
+    message: Message | None = None
+    incoming: IncomingMessage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    incoming: IncomingMessage
+    matched: Message | None
+    auto_reply: str | None
+
+
+Listener = Callable[[LifeEvent], None]
+
+
+class Lifecycle:
+    def __init__(self, store: Store, scheduler: Scheduler, *, send_delay: float) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.send_delay = timedelta(seconds=send_delay)
+        self.listeners: list[Listener] = []
+
+    def start(self, messages: Iterable[Message]) -> None:
+        """Begin the life of freshly stored messages; called once their send has been answered."""
+        for message in messages:
+            if message.state is MessageState.SCHEDULED and message.scheduled_for is not None:
+                self.scheduler.call_at(message.scheduled_for, functools.partial(self._queue, message))
+            else:
+                self._schedule_sending(message)
+
+    def _queue(self, message: Message) -> None:
+        if message.state is not MessageState.SCHEDULED:
+            return  # cancelled meanwhile
+        message.state = MessageState.QUEUED
+        account = self.store.accounts.get(message.license_key)
+        if account is not None:
+            account.last_to[message.to_number] = message
+        self._schedule_sending(message)
+
+    def _schedule_sending(self, message: Message) -> None:
+        due = self.scheduler.clock.now() + self.send_delay
+        self.scheduler.call_at(due, lambda: self._send(message))
+
+    def _send(self, message: Message) -> None:
+        account = self.store.accounts.get(message.license_key)
+        if message.state is not MessageState.QUEUED or account is None:
+            return  # cancelled, or its account was reset
+        message.state = MessageState.SENT
+        message.sent_at = quantise(self.scheduler.clock.now())
+        self._announce(LifeEvent("sent", account, message=message))
+
+    def receive(self, account: Account, from_number: str, text: str, to_number: str | None) -> Received:
+        """A phone texts one of the account's numbers: store it, match it, act on keywords."""
+        matched = account.last_to.get(from_number)
+        incoming = IncomingMessage(
+            id=uuid.uuid4(),
+            license_key=account.license_key,
+            from_number=from_number,
+            to_number=to_number or (matched.from_number if matched else account.did),
+            text=text,
+            received_at=quantise(self.scheduler.clock.now()),
+            matched_message_id=matched.id if matched else EMPTY_GUID,
+        )
+        self.store.add_incoming(account, incoming)
+        if matched is not None:
+            matched.replies.append(incoming)
+        auto_reply = self._act_on_keyword(account, from_number, text)
+        self._announce(LifeEvent("incoming", account, message=matched, incoming=incoming))
+        return Received(incoming, matched, auto_reply)
+
+    @staticmethod
+    def _act_on_keyword(account: Account, from_number: str, text: str) -> str | None:
+        keyword = text.strip().upper()
+        if keyword in STOP_WORDS:
+            account.blocked.add(from_number)
+            return STOP_REPLY
+        if keyword == "RESUME":
+            account.blocked.discard(from_number)
+            return RESUME_REPLY
+        if keyword == "HELP":
+            return HELP_REPLY
+        return None
+
+    def _announce(self, event: LifeEvent) -> None:
+        for listener in self.listeners:
+            listener(event)

@@ -1,0 +1,105 @@
+"""The service's vocabulary: error codes, messages, and the SMSResponse a client reads. No I/O here."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+EMPTY_GUID = uuid.UUID(int=0)
+
+
+class SMSError(enum.IntEnum):
+    """CDYNE's SMSErrors: rendered by name in XML and by number in JSON."""
+
+    NoError = 0
+    STOPfromPhoneNumber = 1
+    LicenseKeyInvalid = 2
+    PhoneNumberInvalid = 3
+    MessageInvalid = 4
+    ScheduledDateTimeIsNotUTC = 5
+    InvalidAssignedDID = 6
+    NotFound = 7
+    InternalError = 8
+    ContactCdyneAccountSuspended = 9
+    AssignedDIDRequired = 10  # later service versions only; never produced unless a scenario asks
+
+
+class MessageState(enum.Enum):
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+@dataclass(slots=True, eq=False)
+class IncomingMessage:
+    """A text from a phone to one of an account's DIDs."""
+
+    id: uuid.UUID
+    license_key: uuid.UUID
+    from_number: str
+    to_number: str
+    text: str
+    received_at: datetime
+    matched_message_id: uuid.UUID = EMPTY_GUID
+    read: bool = False
+
+
+@dataclass(slots=True, eq=False)
+class Message:
+    """An outgoing text, from the send that created it to its end state."""
+
+    id: uuid.UUID
+    license_key: uuid.UUID
+    to_number: str
+    from_number: str
+    text: str
+    created_at: datetime
+    reference_id: str | None = None
+    postback_url: str | None = None
+    scheduled_for: datetime | None = None
+    is_unicode: bool = False
+    state: MessageState = MessageState.QUEUED
+    sent_at: datetime | None = None
+    replies: list[IncomingMessage] = field(default_factory=list)
+
+    @property
+    def segments(self) -> int:
+        """How many carrier segments the text is split into (still one MessageID)."""
+        single, part = (70, 67) if self.is_unicode else (160, 153)
+        length = len(self.text)
+        return 1 if length <= single else -(-length // part)
+
+
+@dataclass(frozen=True, slots=True)
+class SMSResponse:
+    """What every send and status operation returns, member for member as CDYNE's SMSResponse."""
+
+    error: SMSError
+    message_id: uuid.UUID = EMPTY_GUID
+    cancelled: bool = False
+    queued: bool = False
+    sent: bool = False
+    sent_at: datetime | None = None
+    reference_id: str | None = None
+    # None renders as nil (send responses); a tuple, even empty, as an array (status responses).
+    incoming: tuple[IncomingMessage, ...] | None = None
+
+    @classmethod
+    def refused(cls, error: SMSError, reference_id: str | None = None) -> SMSResponse:
+        return cls(error=error, reference_id=reference_id)
+
+    @classmethod
+    def of(cls, message: Message, *, with_replies: bool) -> SMSResponse:
+        return cls(
+            error=SMSError.NoError,
+            message_id=message.id,
+            cancelled=message.state is MessageState.CANCELLED,
+            queued=message.state is MessageState.QUEUED,
+            sent=message.state is MessageState.SENT,
+            sent_at=message.sent_at,
+            reference_id=message.reference_id,
+            incoming=tuple(message.replies) if with_replies else None,
+        )

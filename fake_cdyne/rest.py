@@ -1,0 +1,188 @@
+"""The REST surface: ``/sms.svc/<Operation>`` and ``/sms.svc/SecureREST/<Operation>``.
+
+Paths and operation names match case-insensitively, as on CDYNE's IIS host. Each request is parsed
+by a codec, run by an operation, and rendered by the codec the client negotiated; the messages a send
+created start their life cycle only after the response has been sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from html import escape
+from types import ModuleType
+
+from starlette.background import BackgroundTask
+from starlette.datastructures import URLPath
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, NoMatchFound
+from starlette.types import Receive, Scope, Send
+
+from .codecs import json as json_codec
+from .codecs import xml as xml_codec
+from .codecs.query import Query, negotiate
+from .errors import PayloadTooLarge, RequestError, UnsupportedMediaType
+from .model import Message
+from .service import Service
+
+PREFIXES = ("/sms.svc/securerest/", "/sms.svc/")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One REST request on its way through an operation."""
+
+    service: Service
+    request: Request
+    query: Query
+    codec: ModuleType
+
+
+Outcome = tuple[bytes, list[Message]]  # the rendered body, and the messages whose life starts after it
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    name: str
+    method: str
+    run: Callable[[Call], Awaitable[Outcome]]
+
+
+async def _simple_send(call: Call) -> Outcome:
+    q = call.query
+    sent = call.service.operations.simple_send(q.text("PhoneNumber"), q.text("Message"), q.guid("LicenseKey"))
+    return call.codec.response(sent.responses[0]), sent.messages
+
+
+async def _simple_send_with_postback(call: Call) -> Outcome:
+    q = call.query
+    sent = call.service.operations.simple_send(
+        q.text("PhoneNumber"), q.text("Message"), q.guid("LicenseKey"), q.text("StatusPostBackURL")
+    )
+    return call.codec.response(sent.responses[0]), sent.messages
+
+
+async def _advanced_send(call: Call) -> Outcome:
+    parser = body_codec(call.request.headers.get("content-type"))
+    body = await read_body(call.request, call.service.config.max_body_bytes)
+    sent = call.service.operations.advanced_send(parser.advanced_request(body))
+    return call.codec.responses(sent.responses), sent.messages
+
+
+async def _get_message_status(call: Call) -> Outcome:
+    return call.codec.response(call.service.operations.get_message_status(call.query.guid("MessageID"))), []
+
+
+async def _get_by_reference(call: Call) -> Outcome:
+    q = call.query
+    found = call.service.operations.get_message_status_by_reference(q.text("ReferenceID"), q.guid("LicenseKey"))
+    return call.codec.responses(found), []
+
+
+async def _get_unread(call: Call) -> Outcome:
+    unread = call.service.operations.get_unread_incoming_messages(call.query.guid("LicenseKey"))
+    return call.codec.incoming(unread), []
+
+
+async def _cancel(call: Call) -> Outcome:
+    return call.codec.boolean(call.service.operations.cancel_message(call.query.guid("MessageID"))), []
+
+
+OPERATIONS = {
+    op.name.lower(): op
+    for op in (
+        Operation("SimpleSMSsend", "GET", _simple_send),
+        Operation("SimpleSMSsendWithPostback", "GET", _simple_send_with_postback),
+        Operation("AdvancedSMSsend", "POST", _advanced_send),
+        Operation("GetMessageStatus", "GET", _get_message_status),
+        Operation("GetMessageStatusByReferenceID", "GET", _get_by_reference),
+        Operation("GetUnreadIncomingMessages", "GET", _get_unread),
+        Operation("CancelMessage", "GET", _cancel),
+    )
+}
+
+
+def error_page(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
+    """A short page in the manner of WCF's own, naming the problem."""
+    body = (
+        f"<html><head><title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>"
+        f"<p>{escape(detail, quote=False)}</p></body></html>"
+    )
+    return Response(body, status, headers=headers, media_type="text/html; charset=utf-8")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body is {declared} bytes; the limit is {limit} (max_body_bytes).")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body is over {limit} bytes (max_body_bytes).")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def body_codec(content_type: str | None) -> ModuleType:
+    media = (content_type or "").partition(";")[0].strip().lower()
+    if media in ("application/json", "text/json") or media.endswith("+json"):
+        return json_codec
+    if media in ("text/xml", "application/xml") or media.endswith("+xml"):
+        return xml_codec
+    raise UnsupportedMediaType(
+        f"The Content-Type {content_type!r} is not accepted; send text/xml, application/xml or application/json."
+    )
+
+
+async def _respond(service: Service, request: Request, operation_path: str) -> Response:
+    operation = OPERATIONS.get(operation_path.strip("/").lower())
+    if operation is None:
+        names = ", ".join(op.name for op in OPERATIONS.values())
+        return error_page(404, "Endpoint not found", f"No operation '{operation_path}'. The operations are: {names}.")
+    if request.method != operation.method:
+        return error_page(
+            405,
+            "Method not allowed",
+            f"{operation.name} takes {operation.method}, not {request.method}.",
+            headers={"Allow": operation.method},
+        )
+    headers = request.headers
+    codec = negotiate(headers.get("accept"), headers.get("content-type"), service.config.default_format)
+    try:
+        query = Query(request.scope["query_string"], limit=service.config.max_query_bytes)
+        content, started = await operation.run(Call(service, request, query, codec))
+    except RequestError as error:
+        return error_page(error.status, error.title, error.detail)
+    background = None
+    if started:
+
+        async def start_life() -> None:
+            service.lifecycle.start(started)
+
+        background = BackgroundTask(start_life)
+    return Response(content, media_type=codec.media_type, background=background)
+
+
+class ServiceRoute(BaseRoute):
+    """Everything under /sms.svc/, matched without regard to case."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and scope["path"].lower().startswith("/sms.svc/"):
+            return Match.FULL, {}
+        return Match.NONE, {}
+
+    def url_path_for(self, name: str, /, **path_params: object) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        lowered = path.lower()
+        prefix = next(p for p in PREFIXES if lowered.startswith(p))
+        response = await _respond(self.service, Request(scope, receive), path[len(prefix) :])
+        await response(scope, receive, send)

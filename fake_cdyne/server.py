@@ -1,0 +1,118 @@
+"""Running the fake: in the foreground (the CLI) or in a background thread (tests, the fixture).
+
+The listening socket is bound before uvicorn starts, so the real port is known even for port 0, and
+readiness is an event set once uvicorn is serving: callers wait on it with a deadline, never sleep.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from types import TracebackType
+
+import uvicorn
+from starlette.applications import Starlette
+
+from .app import create_app
+from .config import Config
+from .errors import FakeCdyneError
+
+
+class ServerFailed(FakeCdyneError):
+    """The server did not start, or did not stop, within its deadline."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise ServerFailed(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.ready.set()
+
+
+def _uvicorn_config(app: Starlette, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=2)
+
+
+class FakeServer:
+    """A fake in a background thread: ``with FakeServer() as fake: fake.url``."""
+
+    def __init__(self, config: Config | None = None, *, app: Starlette | None = None, log_level: str = "warning"):
+        self.config = config or Config(port=0)
+        self.app = app or create_app(self.config)
+        self._server = _Server(_uvicorn_config(self.app, log_level))
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's root, e.g. ``http://127.0.0.1:54321``."""
+        if self._socket is None:
+            raise ServerFailed("the server is not started")
+        return base_url(self._socket)
+
+    @property
+    def service_url(self) -> str:
+        """What a CDYNE client is pointed at: ``<url>/sms.svc``."""
+        return f"{self.url}/sms.svc"
+
+    def start(self, timeout: float = 10.0) -> FakeServer:
+        self._socket = bind(self.config.host, self.config.port)
+        sock = self._socket
+        self._thread = threading.Thread(target=lambda: self._server.run(sockets=[sock]), name="fake-cdyne", daemon=True)
+        self._thread.start()
+        if not self._server.ready.wait(timeout):
+            self.stop()
+            raise ServerFailed(f"fake-cdyne did not start within {timeout} s")
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise ServerFailed(f"fake-cdyne did not stop within {timeout} s")
+        if self._socket is not None:
+            self._socket.close()
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def serve(config: Config, log_level: str = "info") -> None:
+    """Run in the foreground until interrupted, printing the base URL once listening."""
+    sock = bind(config.host, config.port)
+    url = base_url(sock)
+    server = _Server(_uvicorn_config(create_app(config), log_level))
+
+    def announce() -> None:
+        if server.ready.wait():
+            print(f"fake-cdyne serving {url}/sms.svc (control API: {url}/_fake/)", flush=True)
+
+    threading.Thread(target=announce, daemon=True).start()
+    server.run(sockets=[sock])
