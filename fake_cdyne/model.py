@@ -89,7 +89,10 @@ class SMSResponse:
 
     @classmethod
     def refused(cls, error: SMSError, reference_id: str | None = None) -> SMSResponse:
-        return cls(error=error, reference_id=reference_id)
+        # The live service answers LicenseKeyInvalid with a fresh MessageID (a capture shows it) and
+        # other refusals with the all-zero GUID; neither names a stored message.
+        message_id = uuid.uuid4() if error is SMSError.LicenseKeyInvalid else EMPTY_GUID
+        return cls(error=error, message_id=message_id, reference_id=reference_id)
 
     @classmethod
     def of(cls, message: Message, *, with_replies: bool) -> SMSResponse:
