@@ -17,8 +17,12 @@ _HOUR = timedelta(hours=1)
 
 
 def quantise(moment: datetime) -> datetime:
-    """Round to SQL Server datetime resolution (1/300 s), as the service stores every time."""
-    ticks = round(moment.microsecond * 300 / 1_000_000)
+    """Round to SQL Server datetime resolution (1/300 s), as the service stores every time.
+
+    .NET first truncates to whole milliseconds, then SqlDateTime rounds half up to 1/300 s, which
+    gives SQL Server's documented table: .995 to .998 become .997, .999 becomes the next second.
+    """
+    ticks = (moment.microsecond // 1000 * 3 + 5) // 10
     base = moment.replace(microsecond=0)
     if ticks == 300:
         return base + timedelta(seconds=1)

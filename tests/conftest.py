@@ -56,7 +56,9 @@ def key() -> str:
     return str(uuid.uuid4())
 
 
-def send(http: httpx.Client, key: str, phone: str = "7575449510", message: str = "Hello", **extra: str) -> httpx.Response:
+def send(
+    http: httpx.Client, key: str, phone: str = "7575449510", message: str = "Hello", **extra: str
+) -> httpx.Response:
     params = {"PhoneNumber": phone, "Message": message, "LicenseKey": key, **extra}
     return http.get("/sms.svc/SimpleSMSsendWithPostback", params=params)
 

@@ -65,7 +65,9 @@ def test_scheduled_message_waits_then_queues_then_sends(manual_http: httpx.Clien
 
 def test_cancel_only_a_scheduled_message(manual_http: httpx.Client, key: str) -> None:
     mid = schedule(manual_http, key, now(manual_http) + timedelta(seconds=60)).json()[0]["MessageID"]
-    cancel = manual_http.get("/sms.svc/CancelMessage", params={"MessageID": mid}, headers={"Accept": "application/json"})
+    cancel = manual_http.get(
+        "/sms.svc/CancelMessage", params={"MessageID": mid}, headers={"Accept": "application/json"}
+    )
     assert cancel.text == "true"
     again = manual_http.get("/sms.svc/CancelMessage", params={"MessageID": mid})
     assert again.text.endswith(">false</boolean>")
@@ -84,11 +86,17 @@ def test_past_schedule_sends_now(manual_http: httpx.Client, key: str) -> None:
 def test_unread_messages_are_marked_read(http: httpx.Client, key: str) -> None:
     mid = message_id(send(http, key).text)
     for text in ("one", "two"):
-        http.post("/_fake/incoming", json={"license_key": key, "from": "7575449510", "message": text}).raise_for_status()
-    first = http.get("/sms.svc/GetUnreadIncomingMessages", params={"LicenseKey": key}, headers={"Accept": "application/json"})
+        http.post(
+            "/_fake/incoming", json={"license_key": key, "from": "7575449510", "message": text}
+        ).raise_for_status()
+    first = http.get(
+        "/sms.svc/GetUnreadIncomingMessages", params={"LicenseKey": key}, headers={"Accept": "application/json"}
+    )
     assert [m["Message"] for m in first.json()] == ["one", "two"]
     assert {m["MatchedMessageID"] for m in first.json()} == {mid}
-    second = http.get("/sms.svc/GetUnreadIncomingMessages", params={"LicenseKey": key}, headers={"Accept": "application/json"})
+    second = http.get(
+        "/sms.svc/GetUnreadIncomingMessages", params={"LicenseKey": key}, headers={"Accept": "application/json"}
+    )
     assert second.json() == []
     assert [m["read"] for m in http.get("/_fake/incoming", params={"license_key": key}).json()] == [True, True]
 

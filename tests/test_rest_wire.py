@@ -80,7 +80,8 @@ def test_cdyne4j_status_capture_after_sending(http: httpx.Client, key: str) -> N
     expected = DATE.sub("DATE", without_ids(sample("GetMessageStatusRs.xml")))
     assert DATE.sub("DATE", without_ids(reply.text)) == expected
     sent_at = re.search(r"<SentDateTime>([^<]*)</SentDateTime>", reply.text)
-    assert sent_at and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,2}[1-9])?", sent_at[1])
+    assert sent_at
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,2}[1-9])?", sent_at[1])
 
 
 def test_cdyne4j_incoming_capture(http: httpx.Client, key: str) -> None:
@@ -113,7 +114,10 @@ def test_reference_id_is_echoed_and_left_out_when_null(http: httpx.Client, key: 
 
 
 def test_status_by_reference_lists_each_message_with_its_replies(http: httpx.Client, key: str) -> None:
-    body = {"LicenseKey": key, "SMSRequests": [{"Message": "a", "PhoneNumbers": ["7575449510", "7575449511"], "ReferenceID": "r1"}]}
+    body = {
+        "LicenseKey": key,
+        "SMSRequests": [{"Message": "a", "PhoneNumbers": ["7575449510", "7575449511"], "ReferenceID": "r1"}],
+    }
     http.post("/sms.svc/AdvancedSMSsend", json=body).raise_for_status()
     http.post("/_fake/incoming", json={"license_key": key, "from": "7575449511", "message": "yes"}).raise_for_status()
     reply = http.get("/sms.svc/GetMessageStatusByReferenceID", params={"ReferenceID": "r1", "LicenseKey": key})
@@ -133,13 +137,27 @@ def test_json_status_with_replies_and_wcf_dates(http: httpx.Client, key: str) ->
         "/sms.svc/GetMessageStatus", params={"MessageID": message_id(sent.text)}, headers={"Accept": "application/json"}
     )
     status = reply.json()
-    assert list(status) == ["Cancelled", "MessageID", "Queued", "SMSError", "SMSIncomingMessages", "Sent", "SentDateTime"]
-    assert status["Sent"] is True and status["SMSError"] == 0
+    assert list(status) == [
+        "Cancelled",
+        "MessageID",
+        "Queued",
+        "SMSError",
+        "SMSIncomingMessages",
+        "Sent",
+        "SentDateTime",
+    ]
+    assert status["Sent"] is True
+    assert status["SMSError"] == 0
     assert re.fullmatch(r"/Date\(\d+-0[45]00\)/", status["SentDateTime"])
     (incoming,) = status["SMSIncomingMessages"]
     assert list(incoming) == [
-        "FromPhoneNumber", "IncomingMessageID", "MatchedMessageID", "Message", "ResponseReceiveDate", "ToPhoneNumber",
-    ]  # fmt: skip
+        "FromPhoneNumber",
+        "IncomingMessageID",
+        "MatchedMessageID",
+        "Message",
+        "ResponseReceiveDate",
+        "ToPhoneNumber",
+    ]
     assert incoming["MatchedMessageID"] == message_id(sent.text)
     assert '"Message":"a\\/b"' in reply.text
 
@@ -147,7 +165,9 @@ def test_json_status_with_replies_and_wcf_dates(http: httpx.Client, key: str) ->
 def test_cancel_message_boolean_in_both_formats(http: httpx.Client) -> None:
     xml = http.get("/sms.svc/CancelMessage", params={"MessageID": ZERO_GUID})
     assert xml.text == '<boolean xmlns="http://schemas.microsoft.com/2003/10/Serialization/">false</boolean>'
-    as_json = http.get("/sms.svc/CancelMessage", params={"MessageID": ZERO_GUID}, headers={"Accept": "application/json"})
+    as_json = http.get(
+        "/sms.svc/CancelMessage", params={"MessageID": ZERO_GUID}, headers={"Accept": "application/json"}
+    )
     assert as_json.text == "false"
 
 

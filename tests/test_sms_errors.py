@@ -41,9 +41,13 @@ def test_phone_number_invalid(http: httpx.Client, key: str, phone: str) -> None:
 
 @pytest.mark.parametrize(
     ("phone", "normalised"),
-    [("7575449510", "17575449510"), ("+1 (757) 544-9510", "17575449510"), ("1.757.544.9510", "17575449510"),
-     ("011447911123456", "011447911123456")],
-)  # fmt: skip
+    [
+        ("7575449510", "17575449510"),
+        ("+1 (757) 544-9510", "17575449510"),
+        ("1.757.544.9510", "17575449510"),
+        ("011447911123456", "011447911123456"),
+    ],
+)
 def test_phone_numbers_are_normalised(http: httpx.Client, key: str, phone: str, normalised: str) -> None:
     assert error_of(send(http, key, phone=phone)) == "NoError"
     assert http.get("/_fake/messages", params={"license_key": key}).json()[-1]["to"] == normalised
@@ -80,8 +84,8 @@ def test_scheduled_date_time_is_not_utc(http: httpx.Client, key: str) -> None:
     assert error_of(advanced(http, key, ScheduledDateTime="/Date(4102444800000-0500)/")) == "ScheduledDateTimeIsNotUTC"
     xml = (
         '<SMSAdvancedRequest xmlns="http://schemas.datacontract.org/2004/07/SmsWS">'
-        f"<LicenseKey>{key}</LicenseKey><SMSRequests><SMSRequest xmlns=\"http://sms2.cdyne.com\">"
-        "<Message>hi</Message><PhoneNumbers><string xmlns=\"http://schemas.microsoft.com/2003/10/Serialization/Arrays\">"
+        f'<LicenseKey>{key}</LicenseKey><SMSRequests><SMSRequest xmlns="http://sms2.cdyne.com">'
+        '<Message>hi</Message><PhoneNumbers><string xmlns="http://schemas.microsoft.com/2003/10/Serialization/Arrays">'
         "7575449510</string></PhoneNumbers><ScheduledDateTime>2100-01-01T00:00:00</ScheduledDateTime>"
         "</SMSRequest></SMSRequests></SMSAdvancedRequest>"
     )

@@ -1,0 +1,112 @@
+"""The command line, run for real: the README's first command must keep working."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+
+class Running:
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self.url = ""
+        self.announced = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+            match = re.search(r"serving (http://\S+)/sms\.svc", line)
+            if match:
+                self.url = match[1]
+                self.announced.set()
+
+    def stop(self) -> int:
+        self.process.terminate()
+        code = self.process.wait(10)
+        self.reader.join(10)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        return code
+
+
+@contextlib.contextmanager
+def start(*args: str, env: dict[str, str] | None = None) -> Iterator[Running]:
+    """Run ``python -m fake_cdyne serve`` until the block ends; ready once it prints its URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fake_cdyne", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    running = Running(process)
+    try:
+        if not running.announced.wait(20):
+            pytest.fail(f"fake-cdyne serve did not print its URL within 20 s: {running.lines}")
+        yield running
+    finally:
+        if process.poll() is None:
+            running.stop()
+
+
+def test_serve_prints_its_url_answers_and_stops_gracefully() -> None:
+    with start() as running:
+        url = running.url
+        assert httpx.get(f"{url}/_fake/health").json() == {"status": "ok"}
+        reply = httpx.get(
+            f"{url}/sms.svc/SimpleSMSsend",
+            params={"PhoneNumber": "7575449510", "Message": "hi", "LicenseKey": "f01d89fd-5155-5455-5585-e84ab8de8591"},
+        )
+        assert "<SMSError>NoError</SMSError>" in reply.text
+        # uvicorn shuts down, then re-raises SIGTERM so the exit status is the conventional one.
+        assert running.stop() == -signal.SIGTERM
+        assert any("Application shutdown complete" in line for line in running.lines)
+
+
+def test_options_come_from_the_environment_and_the_command_line() -> None:
+    with start("--manual-clock", env={"FAKE_CDYNE_DEFAULT_FORMAT": "json"}) as running:
+        assert httpx.get(f"{running.url}/_fake/clock").json()["manual"] is True
+        with httpx.Client() as http:
+            http.headers.pop("Accept")
+            assert http.get(f"{running.url}/sms.svc/CancelMessage").text == "false"
+
+
+def test_bad_configuration_is_refused_before_starting() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "fake_cdyne", "serve", "--port", "0"],
+        env={**os.environ, "FAKE_CDYNE_MAX_MESSAGE_LENGTH": "lots"},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 2
+    assert "FAKE_CDYNE_MAX_MESSAGE_LENGTH='lots' is not a valid int" in result.stderr
+
+
+def test_port_in_use_is_a_clear_error() -> None:
+    with start() as running:
+        port = running.url.rsplit(":", 1)[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "fake_cdyne", "serve", "--port", port], capture_output=True, text=True, timeout=20
+        )
+        assert result.returncode == 2
+        assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_help_names_every_environment_variable() -> None:
+    result = subprocess.run([sys.executable, "-m", "fake_cdyne", "serve", "--help"], capture_output=True, text=True)
+    for name in ("HOST", "PORT", "SEND_DELAY", "MANUAL_CLOCK", "MAX_MESSAGE_LENGTH", "DEFAULT_FORMAT", "EXTRA_DIDS"):
+        assert f"FAKE_CDYNE_{name}" in result.stdout
