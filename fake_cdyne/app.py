@@ -23,8 +23,10 @@ def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await service.postbacks.start()
         yield
         service.scheduler.close()
+        await service.postbacks.stop(service.config.postback_drain_seconds)
 
     async def index(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")

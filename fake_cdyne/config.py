@@ -32,6 +32,15 @@ class Config:
     extra_dids: tuple[str, ...] = ()
     # Whether a well-formed license key nobody declared is a valid account.
     accept_unknown_keys: bool = True
+    # Postbacks: one attempt by default, as CDYNE; retries wait backoff, 2x backoff, ... on the fake's clock.
+    postback_timeout: float = 10.0
+    postback_retries: int = 0
+    postback_backoff: float = 1.0
+    # When set, postbacks go only to these hosts; others are recorded as failed without a request.
+    postback_allowed_hosts: tuple[str, ...] = ()
+    postback_workers: int = 32
+    # On shutdown, how long queued postbacks may take; any left are reported, never silently dropped.
+    postback_drain_seconds: float = 1.5
 
     def __post_init__(self) -> None:
         if self.default_format not in ("xml", "json"):
@@ -39,7 +48,12 @@ class Config:
         for did in self.extra_dids:
             if normalise_phone(did) is None:
                 raise ConfigError(f"extra DID {did!r} is not a phone number")
-        for name in ("send_delay", "max_message_length", "max_body_bytes", "max_query_bytes"):
+        if self.postback_workers < 1:
+            raise ConfigError("postback_workers must be at least 1")
+        for name in (
+            "send_delay", "max_message_length", "max_body_bytes", "max_query_bytes", "postback_timeout",
+            "postback_retries", "postback_backoff", "postback_drain_seconds",
+        ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")
 
@@ -65,7 +79,9 @@ def _convert(name: str, default: object, raw: str) -> object:
         if isinstance(default, bool):
             return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}[raw.strip().lower()]
         if isinstance(default, tuple):
-            return tuple(part.strip() for part in raw.split(",") if part.strip())
+            return tuple(
+                part.strip().lower() if "host" in name else part.strip() for part in raw.split(",") if part.strip()
+            )
         if isinstance(default, int | float):
             return type(default)(raw)
     except (KeyError, ValueError):

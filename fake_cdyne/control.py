@@ -6,6 +6,7 @@ them. Errors are ``{"error": "..."}`` with a 4xx naming the field.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import datetime
@@ -17,6 +18,8 @@ from starlette.routing import Route
 
 from .clock import ClockIsNotManual
 from .model import IncomingMessage, Message
+from .postback_forms import RECEIPT_CODES
+from .postbacks import Chaos, Postback
 from .service import Service
 from .store import Account
 from .values import normalise_phone, parse_guid
@@ -64,10 +67,29 @@ def message_json(message: Message) -> dict[str, Any]:
     }
 
 
+def postback_json(postback: Postback) -> dict[str, Any]:
+    return {
+        "id": postback.id,
+        "kind": postback.kind,
+        "license_key": str(postback.license_key),
+        "message_id": str(postback.message_id),
+        "url": postback.url,
+        "body": postback.body,
+        "state": postback.state.value,
+        "created_at": _iso(postback.created_at),
+        "duplicate_of": postback.duplicate_of,
+        "attempts": [
+            {"number": a.number, "at": _iso(a.at), "status": a.status, "error": a.error, "latency_ms": a.latency_ms}
+            for a in postback.attempts
+        ],
+    }
+
+
 def account_json(account: Account) -> dict[str, Any]:
     return {
         "license_key": str(account.license_key),
         "dids": account.dids,
+        "postback_url": account.postback_url,
         "suspended": account.suspended,
         "blocked": sorted(account.blocked),
         "messages": len(account.messages),
@@ -155,7 +177,7 @@ async def reset(request: Request) -> Response:
     service = _service(request)
     body = await _body(request)
     key = body.get("license_key") or request.query_params.get("license_key")
-    service.store.reset(None if key is None else _key(key))
+    service.reset(None if key is None else _key(key))
     return JSONResponse({"reset": "all" if key is None else str(_key(key))})
 
 
@@ -173,6 +195,9 @@ async def account_put(request: Request) -> Response:
     key = _key(request.path_params["license_key"])
     body = await _body(request)
     dids, blocked, suspended = body.get("dids"), body.get("blocked"), body.get("suspended")
+    postback_url = body.get("postback_url")
+    if postback_url is not None and not isinstance(postback_url, str):
+        raise ControlError("postback_url must be a URL string")
     if dids is not None and (not isinstance(dids, list) or not dids):
         raise ControlError("dids must be a non-empty list of phone numbers")
     if blocked is not None and not isinstance(blocked, list):
@@ -188,7 +213,122 @@ async def account_put(request: Request) -> Response:
         )
     except ValueError as error:
         raise ControlError(str(error)) from None
+    if "postback_url" in body:
+        account.postback_url = postback_url or None
     return JSONResponse(account_json(account))
+
+
+def _optional_key(request: Request, body: dict[str, Any] | None = None) -> uuid.UUID | None:
+    value = (body or {}).get("license_key") or request.query_params.get("license_key")
+    return None if value is None else _key(value)
+
+
+def _number(value: object, name: str, default: float) -> float:
+    if value is None:
+        return default
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise ControlError(f"{name} must be a number, 0 or more")
+    return float(value)
+
+
+def _query_number(request: Request, name: str, default: float) -> float:
+    raw = request.query_params.get(name)
+    try:
+        return _number(None if raw is None else float(raw), name, default)
+    except ValueError:
+        raise ControlError(f"{name} must be a number, 0 or more") from None
+
+
+async def postbacks(request: Request) -> Response:
+    found = _service(request).postbacks.for_key(_optional_key(request))
+    return JSONResponse([postback_json(p) for p in found])
+
+
+async def postbacks_wait(request: Request) -> Response:
+    """Long-poll until ``count`` postbacks have finished (or ``attempts`` attempts were made): 200 with
+    the journal, or 408 with what there is."""
+    dispatcher = _service(request).postbacks
+    key = _optional_key(request)
+    by_attempts = "attempts" in request.query_params
+    count = int(_query_number(request, "attempts" if by_attempts else "count", 1))
+    timeout = _query_number(request, "timeout", 5.0)
+    reached = await dispatcher.wait(key, count, timeout, attempts=by_attempts)
+    found = [postback_json(p) for p in dispatcher.for_key(key)]
+    if reached:
+        return JSONResponse(found)
+    if by_attempts:
+        error = f"only {dispatcher.attempts(key)} of {count} attempt(s) made within {timeout:g} s"
+    else:
+        error = f"only {dispatcher.finished(key)} of {count} postback(s) finished within {timeout:g} s"
+    return JSONResponse({"error": error, "postbacks": found}, status_code=408)
+
+
+async def postbacks_hold(request: Request) -> Response:
+    key = _key((await _body(request)).get("license_key"))
+    _service(request).postbacks.hold(key)
+    return JSONResponse({"holding": str(key)})
+
+
+async def postbacks_release(request: Request) -> Response:
+    body = await _body(request)
+    key = _key(body.get("license_key"))
+    count = body.get("count")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 0):
+        raise ControlError("count must be a whole number, 0 or more")
+    released = _service(request).postbacks.release(key, count, newest_first=bool(body.get("newest_first")))
+    return JSONResponse({"released": released})
+
+
+async def postbacks_chaos(request: Request) -> Response:
+    body = await _body(request)
+    key = _key(body.get("license_key"))
+    for flag in ("duplicate", "drop"):
+        if not isinstance(body.get(flag, False), bool):
+            raise ControlError(f"{flag} must be true or false")
+    seed = body.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ControlError("seed must be a whole number")
+    chaos = Chaos(
+        duplicate=body.get("duplicate", False),
+        drop=body.get("drop", False),
+        delay=_number(body.get("delay"), "delay", 0.0),
+        jitter=_number(body.get("jitter"), "jitter", 0.0),
+        seed=seed,
+    )
+    _service(request).postbacks.set_chaos(key, chaos)
+    return JSONResponse({"license_key": str(key)} | dataclasses.asdict(chaos))
+
+
+def _message(service: Service, request: Request) -> Message:
+    message_id = _key(request.path_params["message_id"], "message id")
+    message = service.store.messages.get(message_id)
+    if message is None:
+        raise ControlError(f"no message {message_id}", 404)
+    return message
+
+
+async def message_refuse(request: Request) -> Response:
+    service = _service(request)
+    message = _message(service, request)
+    attempts = (await _body(request)).get("attempts", 3)
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or not 1 <= attempts <= 100:
+        raise ControlError("attempts must be a whole number from 1 to 100")
+    service.lifecycle.refuse(message, attempts)
+    return JSONResponse(message_json(message))
+
+
+async def message_receipt(request: Request) -> Response:
+    service = _service(request)
+    message = _message(service, request)
+    body = await _body(request)
+    code = body.get("code", "000")
+    if not isinstance(code, str) or not (len(code) == 3 and code.isdigit()):
+        raise ControlError(f"code must be three digits, for example one of {', '.join(RECEIPT_CODES)}")
+    description = body.get("message", RECEIPT_CODES.get(code, "Unknown"))
+    if not isinstance(description, str):
+        raise ControlError("message must be a string")
+    service.lifecycle.receipt(message, code, description)
+    return JSONResponse(message_json(message))
 
 
 async def clock_get(request: Request) -> Response:
@@ -228,6 +368,13 @@ routes = [
     Route("/reset", reset, methods=["POST"]),
     Route("/accounts/{license_key}", account_get, methods=["GET"]),
     Route("/accounts/{license_key}", account_put, methods=["PUT"]),
+    Route("/messages/{message_id}/refuse", message_refuse, methods=["POST"]),
+    Route("/messages/{message_id}/receipt", message_receipt, methods=["POST"]),
+    Route("/postbacks", postbacks),
+    Route("/postbacks/wait", postbacks_wait),
+    Route("/postbacks/hold", postbacks_hold, methods=["POST"]),
+    Route("/postbacks/release", postbacks_release, methods=["POST"]),
+    Route("/postbacks/chaos", postbacks_chaos, methods=["PUT"]),
     Route("/clock", clock_get),
     Route("/clock/advance", clock_advance, methods=["POST"]),
     Route("/errors", errors),

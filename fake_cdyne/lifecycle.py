@@ -26,10 +26,12 @@ HELP_REPLY = "Reply STOP to stop receiving messages from this number. Msg&data r
 
 @dataclass(frozen=True, slots=True)
 class LifeEvent:
-    kind: Literal["sent", "incoming"]
+    kind: Literal["sent", "refused", "receipt", "incoming"]
     account: Account
     message: Message | None = None
     incoming: IncomingMessage | None = None
+    code: str | None = None  # a delivery receipt's code and description
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,22 @@ class Lifecycle:
         message.state = MessageState.SENT
         message.sent_at = quantise(self.scheduler.clock.now())
         self._announce(LifeEvent("sent", account, message=message))
+
+    def refuse(self, message: Message, attempts: int) -> None:
+        """The carrier refuses the message (a landline): ``attempts`` tries, then it is cancelled."""
+        account = self.store.accounts.get(message.license_key)
+        message.state = MessageState.CANCELLED
+        message.sent_at = None
+        if account is None:
+            return
+        for _ in range(attempts):
+            self._announce(LifeEvent("refused", account, message=message))
+
+    def receipt(self, message: Message, code: str, description: str) -> None:
+        """The carrier reports delivery (or not) of a sent message."""
+        account = self.store.accounts.get(message.license_key)
+        if account is not None:
+            self._announce(LifeEvent("receipt", account, message=message, code=code, description=description))
 
     def receive(self, account: Account, from_number: str, text: str, to_number: str | None) -> Received:
         """A phone texts one of the account's numbers: store it, match it, act on keywords."""

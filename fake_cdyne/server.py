@@ -9,9 +9,10 @@ from __future__ import annotations
 import socket
 import threading
 from types import TracebackType
+from typing import Self
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from .app import create_app
 from .config import Config
@@ -52,17 +53,22 @@ class _Server(uvicorn.Server):
             self.ready.set()
 
 
-def _uvicorn_config(app: Starlette, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=2)
+def _uvicorn_config(app: ASGIApp, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, interface="asgi3", log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=2
+    )
 
 
-class FakeServer:
-    """A fake in a background thread: ``with FakeServer() as fake: fake.url``."""
+class ThreadedServer:
+    """An ASGI app served by uvicorn in a background thread, on a port bound before it starts."""
 
-    def __init__(self, config: Config | None = None, *, app: Starlette | None = None, log_level: str = "warning"):
-        self.config = config or Config(port=0)
-        self.app = app or create_app(self.config)
-        self._server = _Server(_uvicorn_config(self.app, log_level))
+    name = "server"
+
+    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self._server = _Server(_uvicorn_config(app, log_level))
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
@@ -70,22 +76,17 @@ class FakeServer:
     def url(self) -> str:
         """The server's root, e.g. ``http://127.0.0.1:54321``."""
         if self._socket is None:
-            raise ServerFailed("the server is not started")
+            raise ServerFailed(f"the {self.name} is not started")
         return base_url(self._socket)
 
-    @property
-    def service_url(self) -> str:
-        """What a CDYNE client is pointed at: ``<url>/sms.svc``."""
-        return f"{self.url}/sms.svc"
-
-    def start(self, timeout: float = 10.0) -> FakeServer:
-        self._socket = bind(self.config.host, self.config.port)
+    def start(self, timeout: float = 10.0) -> Self:
+        self._socket = bind(self.host, self.port)
         sock = self._socket
-        self._thread = threading.Thread(target=lambda: self._server.run(sockets=[sock]), name="fake-cdyne", daemon=True)
+        self._thread = threading.Thread(target=lambda: self._server.run(sockets=[sock]), name=self.name, daemon=True)
         self._thread.start()
         if not self._server.ready.wait(timeout):
             self.stop()
-            raise ServerFailed(f"fake-cdyne did not start within {timeout} s")
+            raise ServerFailed(f"the {self.name} did not start within {timeout} s")
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -93,15 +94,31 @@ class FakeServer:
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
-                raise ServerFailed(f"fake-cdyne did not stop within {timeout} s")
+                raise ServerFailed(f"the {self.name} did not stop within {timeout} s")
         if self._socket is not None:
             self._socket.close()
 
-    def __enter__(self) -> FakeServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+class FakeServer(ThreadedServer):
+    """A fake in a background thread: ``with FakeServer() as fake: fake.service_url``."""
+
+    name = "fake-cdyne"
+
+    def __init__(self, config: Config | None = None, *, log_level: str = "warning") -> None:
+        self.config = config or Config(port=0)
+        self.starlette = create_app(self.config)
+        super().__init__(self.starlette, host=self.config.host, port=self.config.port, log_level=log_level)
+
+    @property
+    def service_url(self) -> str:
+        """What a CDYNE client is pointed at: ``<url>/sms.svc``."""
+        return f"{self.url}/sms.svc"
 
 
 def serve(config: Config, log_level: str = "info") -> None:

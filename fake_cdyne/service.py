@@ -7,6 +7,7 @@ fakes with different settings can run in one process.
 from __future__ import annotations
 
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from .clock import ManualClock, Scheduler, SystemClock
 from .config import Config
 from .lifecycle import Lifecycle
 from .operations import Operations
+from .postbacks import Dispatcher
 from .store import Store
 from .values import normalise_phone
 
@@ -38,6 +40,12 @@ class Service:
         self.store = Store(extra_dids=dids, accept_unknown_keys=config.accept_unknown_keys)
         self.lifecycle = Lifecycle(self.store, self.scheduler, send_delay=config.send_delay)
         self.operations = Operations(self.store, self.clock, max_message_length=config.max_message_length)
+        self.postbacks = Dispatcher(config, self.scheduler, self.record_error)
+        self.lifecycle.listeners.append(self.postbacks.on_life_event)
+
+    def reset(self, license_key: uuid.UUID | None = None) -> None:
+        self.store.reset(license_key)
+        self.postbacks.reset(license_key)
 
     def _record_event_error(self, error: BaseException) -> None:
         self.record_error("scheduled event", error)

@@ -26,6 +26,8 @@ class Account:
     license_key: uuid.UUID
     dids: list[str]
     suspended: bool = False
+    # Where texts that match no message (or a message without a postback URL) are posted.
+    postback_url: str | None = None
     blocked: set[str] = field(default_factory=set)
     messages: list[Message] = field(default_factory=list)
     by_reference: dict[str, list[Message]] = field(default_factory=dict)
