@@ -5,20 +5,29 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .app import create_app
+from .client import ControlAPIError, FakeCdyneClient, IncomingText, PostbackRecord, SentMessage
 from .clock import ManualClock, SystemClock
 from .config import Config
 from .errors import ConfigError, FakeCdyneError, RequestError
 from .model import SMSError
+from .receiver import PostbackReceiver, ReceivedPost
 from .server import FakeServer, ServerFailed
 
 __all__ = [
     "Config",
     "ConfigError",
+    "ControlAPIError",
+    "FakeCdyneClient",
     "FakeCdyneError",
     "FakeServer",
+    "IncomingText",
     "ManualClock",
+    "PostbackReceiver",
+    "PostbackRecord",
+    "ReceivedPost",
     "RequestError",
     "SMSError",
+    "SentMessage",
     "ServerFailed",
     "SystemClock",
     "__version__",

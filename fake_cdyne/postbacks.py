@@ -14,6 +14,7 @@ import enum
 import itertools
 import logging
 import random
+import ssl
 import time
 import uuid
 from collections import Counter, deque
@@ -126,6 +127,7 @@ class Dispatcher:
         self._early: list[Postback] = []
         self._workers: list[asyncio.Task[None]] = []
         self._clients: list[httpx.AsyncClient] = []
+        self._tls: ssl.SSLContext | None = None
         self._changed = asyncio.Event()
 
     # ---- intake ----------------------------------------------------------------------------
@@ -250,8 +252,12 @@ class Dispatcher:
 
     def _new_client(self) -> httpx.AsyncClient:
         # One small pool per worker: httpx checks every pooled connection on each request, so one
-        # shared pool of N connections costs O(N) system calls per postback.
+        # shared pool of N connections costs O(N) system calls per postback. The TLS context (which
+        # loads the CA bundle, ~30 ms) is made once, when the first postback needs it.
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
         client = httpx.AsyncClient(
+            verify=self._tls,
             timeout=self.config.postback_timeout,
             follow_redirects=False,
             trust_env=False,  # a proxy in the environment must not reroute postbacks
@@ -264,8 +270,7 @@ class Dispatcher:
 
     async def start(self) -> None:
         self._queue = asyncio.Queue()
-        self._clients = [self._new_client() for _ in range(self.config.postback_workers)]
-        self._workers = [asyncio.create_task(self._work(client)) for client in self._clients]
+        self._workers = [asyncio.create_task(self._work()) for _ in range(self.config.postback_workers)]
         for postback in self._early:
             self._queue.put_nowait(postback)
         self._early.clear()
@@ -287,10 +292,14 @@ class Dispatcher:
             log.warning("fake-cdyne stopped with %d postback(s) undelivered: %s%s", len(undelivered), listed, more)
         return undelivered
 
-    async def _work(self, client: httpx.AsyncClient) -> None:
+    async def _work(self) -> None:
         assert self._queue is not None
+        client: httpx.AsyncClient | None = None
         while True:
             postback = await self._queue.get()
+            if client is None:
+                client = self._new_client()
+                self._clients.append(client)
             try:
                 await self._attempt(client, postback)
             except Exception as error:  # a bug in the fake: keep it visible, keep delivering others

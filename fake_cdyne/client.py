@@ -1,0 +1,261 @@
+"""``FakeCdyneClient``: a test's handle on a fake, in this process or another (a container in CI).
+
+It speaks only the control API, so it works the same against ``FakeServer`` and against
+``fake-cdyne serve`` anywhere. Bound to one license key, it sees only that account's messages and
+postbacks, which is what keeps tests (and pytest-xdist workers) apart.
+"""
+
+from __future__ import annotations
+
+import difflib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qsl
+
+import httpx
+
+from .values import normalise_phone
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A text the client's code sent through the fake."""
+
+    message_id: str
+    to: str
+    from_: str
+    message: str
+    state: str  # scheduled, queued, sent or cancelled
+    reference_id: str | None
+    status_postback_url: str | None
+    segments: int
+    created_at: datetime
+    sent_at: datetime | None
+    replies: tuple[IncomingText, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SentMessage:
+        return cls(
+            message_id=data["message_id"],
+            to=data["to"],
+            from_=data["from"],
+            message=data["message"],
+            state=data["state"],
+            reference_id=data["reference_id"],
+            status_postback_url=data["status_postback_url"],
+            segments=data["segments"],
+            created_at=datetime.fromisoformat(data["created_at"]),
+            sent_at=_time(data["sent_at"]),
+            replies=tuple(IncomingText.from_json(r) for r in data["replies"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingText:
+    """A text a phone sent to one of the account's numbers."""
+
+    incoming_message_id: str
+    from_: str
+    to: str
+    message: str
+    matched_message_id: str
+    received_at: datetime
+    read: bool
+    auto_reply: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IncomingText:
+        return cls(
+            incoming_message_id=data["incoming_message_id"],
+            from_=data["from"],
+            to=data["to"],
+            message=data["message"],
+            matched_message_id=data["matched_message_id"],
+            received_at=datetime.fromisoformat(data["received_at"]),
+            read=data["read"],
+            auto_reply=data.get("auto_reply"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PostbackRecord:
+    """One postback and every attempt to deliver it."""
+
+    id: int
+    kind: str  # sent, refused, reply or receipt
+    url: str
+    body: str
+    state: str  # pending, held, retrying, delivered, failed or dropped
+    message_id: str
+    attempts: tuple[dict[str, Any], ...]
+
+    @property
+    def form(self) -> dict[str, str]:
+        return dict(parse_qsl(self.body, keep_blank_values=True))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PostbackRecord:
+        return cls(
+            id=data["id"],
+            kind=data["kind"],
+            url=data["url"],
+            body=data["body"],
+            state=data["state"],
+            message_id=data["message_id"],
+            attempts=tuple(data["attempts"]),
+        )
+
+
+class ControlAPIError(AssertionError):
+    """The fake refused a control request; the message is the fake's own explanation."""
+
+
+class FakeCdyneClient:
+    def __init__(self, url: str, license_key: str | None = None, *, token: str | None = None, timeout: float = 10):
+        """``url`` is the fake's root (``http://127.0.0.1:8080``); a fresh license key by default."""
+        self.url = url.rstrip("/")
+        self.license_key = license_key or str(uuid.uuid4())
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, headers=headers, trust_env=False)
+
+    @property
+    def base_url(self) -> str:
+        """The URL to give a CDYNE client instead of ``http://sms2.cdyne.com/sms.svc``."""
+        return f"{self.url}/sms.svc"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        reply = self._http.request(method, f"/_fake{path}", **kwargs)
+        if reply.status_code >= 400:
+            try:
+                detail = reply.json().get("error", reply.text)
+            except ValueError:
+                detail = reply.text
+            raise ControlAPIError(f"{method} /_fake{path}: {reply.status_code} {detail}")
+        return reply.json()
+
+    # ---- what was sent -------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[SentMessage]:
+        """Every text this key sent, oldest first."""
+        found = self._call("GET", "/messages", params={"license_key": self.license_key})
+        return [SentMessage.from_json(m) for m in found]
+
+    @property
+    def last_message(self) -> SentMessage:
+        found = self.messages
+        if not found:
+            raise AssertionError(f"no text was sent with license key {self.license_key}")
+        return found[-1]
+
+    def assert_sent(
+        self, to: str | None = None, message: str | None = None, *, count: int | None = None
+    ) -> SentMessage:
+        """The (last) text sent to ``to`` saying ``message``; a readable failure otherwise."""
+        number = normalise_phone(to) or to if to is not None else None
+        sent = self.messages
+        matches = [m for m in sent if (number is None or m.to == number) and (message is None or m.message == message)]
+        if matches and (count is None or len(matches) == count):
+            return matches[-1]
+        wanted = " ".join(filter(None, [f"to {number}" if number else "", f"saying {message!r}" if message else ""]))
+        if matches:
+            raise AssertionError(f"expected {count} text(s) {wanted}, found {len(matches)}")
+        lines = [f"expected a text {wanted or 'to be sent'}, but none was sent" + (":" if not sent else "; sent were:")]
+        lines += [f"  - to {m.to}: {m.message!r} ({m.state})" for m in sent]
+        closest = [m for m in sent if number is None or m.to == number]
+        if message is not None and closest:
+            diff = difflib.ndiff([closest[-1].message], [message])
+            lines += ["closest, as sent (-) and as expected (+):", *(f"  {line}" for line in diff)]
+        raise AssertionError("\n".join(lines))
+
+    # ---- the phone's side ----------------------------------------------------------------------
+
+    def incoming(self, from_: str, message: str, to: str | None = None) -> IncomingText:
+        """The phone ``from_`` texts ``message`` back (STOP, RESUME and HELP act as at CDYNE)."""
+        body = {"license_key": self.license_key, "from": from_, "message": message}
+        if to is not None:
+            body["to"] = to
+        return IncomingText.from_json(self._call("POST", "/incoming", json=body))
+
+    def refuse(self, message_id: str, attempts: int = 3) -> SentMessage:
+        """The carrier refuses the message (a landline): SMSSent=0 postbacks, then it is cancelled."""
+        return SentMessage.from_json(self._call("POST", f"/messages/{message_id}/refuse", json={"attempts": attempts}))
+
+    def deliver(self, message_id: str, code: str = "000", description: str | None = None) -> SentMessage:
+        """A delivery receipt for the message (000: delivered to handset, 003: to the carrier, ...)."""
+        body: dict[str, str] = {"code": code} | ({"message": description} if description else {})
+        return SentMessage.from_json(self._call("POST", f"/messages/{message_id}/receipt", json=body))
+
+    def declare_account(
+        self,
+        *,
+        dids: list[str] | None = None,
+        suspended: bool | None = None,
+        blocked: list[str] | None = None,
+        postback_url: str | None = None,
+    ) -> dict[str, Any]:
+        """Give this key's account its DIDs, suspend it, block numbers, or set its postback URL."""
+        body = {"dids": dids, "suspended": suspended, "blocked": blocked, "postback_url": postback_url}
+        result: dict[str, Any] = self._call(
+            "PUT", f"/accounts/{self.license_key}", json={k: v for k, v in body.items() if v is not None}
+        )
+        return result
+
+    # ---- postbacks -----------------------------------------------------------------------------
+
+    @property
+    def postbacks(self) -> list[PostbackRecord]:
+        found = self._call("GET", "/postbacks", params={"license_key": self.license_key})
+        return [PostbackRecord.from_json(p) for p in found]
+
+    def wait_for_postbacks(self, count: int, timeout: float = 5.0) -> list[PostbackRecord]:
+        """Block until ``count`` of this key's postbacks have finished (delivered, failed or dropped)."""
+        params: dict[str, str | float] = {"license_key": self.license_key, "count": count, "timeout": timeout}
+        reply = self._http.get("/_fake/postbacks/wait", params=params, timeout=timeout + 10)
+        if reply.status_code == 408:
+            data = reply.json()
+            states = ", ".join(f"#{p['id']} {p['kind']} {p['state']}" for p in data["postbacks"]) or "none"
+            raise AssertionError(f"{data['error']} (postbacks: {states})")
+        reply.raise_for_status()
+        return [PostbackRecord.from_json(p) for p in reply.json()]
+
+    def hold_postbacks(self) -> None:
+        self._call("POST", "/postbacks/hold", json={"license_key": self.license_key})
+
+    def release_postbacks(self, count: int | None = None, *, newest_first: bool = False) -> int:
+        body: dict[str, Any] = {"license_key": self.license_key, "newest_first": newest_first}
+        if count is not None:
+            body["count"] = count
+        released: int = self._call("POST", "/postbacks/release", json=body)["released"]
+        return released
+
+    # ---- time and state ------------------------------------------------------------------------
+
+    def advance_clock(self, seconds: float) -> datetime:
+        """Move the fake's manual clock (the fake must run with ``manual_clock``)."""
+        return datetime.fromisoformat(self._call("POST", "/clock/advance", json={"seconds": seconds})["now"])
+
+    def reset(self) -> None:
+        """Forget this key's account, messages and postbacks."""
+        self._call("POST", "/reset", json={"license_key": self.license_key})
+
+    def errors(self) -> list[dict[str, str]]:
+        """Failures inside the fake itself (bugs), for every key."""
+        found: list[dict[str, str]] = self._call("GET", "/errors")
+        return found

@@ -1,0 +1,191 @@
+"""The pytest plugin, exercised by real inner pytest runs (pytester)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fake_cdyne import FakeServer
+
+pytest_plugins = ["pytester"]
+
+SENDS = """
+import httpx
+
+def send(fake_cdyne, phone="7575449510", message="Hello"):
+    params = {"PhoneNumber": phone, "Message": message, "LicenseKey": fake_cdyne.license_key}
+    return httpx.get(f"{fake_cdyne.base_url}/SimpleSMSsend", params=params)
+"""
+
+
+def test_a_test_reads_like_a_sentence(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        SENDS
+        + """
+def test_sends(fake_cdyne):
+    assert "<SMSError>NoError</SMSError>" in send(fake_cdyne).text
+    fake_cdyne.assert_sent(to="17575449510")
+    fake_cdyne.assert_sent(to="(757) 544-9510", message="Hello", count=1)
+    assert fake_cdyne.last_message.state == "sent"
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_each_test_has_its_own_account(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        SENDS
+        + """
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+def test_alone(fake_cdyne, n):
+    send(fake_cdyne, message=f"number {n}")
+    assert [m.message for m in fake_cdyne.messages] == [f"number {n}"]
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=4)
+
+
+def test_isolated_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        SENDS
+        + """
+import pytest
+
+@pytest.mark.parametrize("n", range(6))
+def test_alone(fake_cdyne, n):
+    send(fake_cdyne, message=f"number {n}")
+    assert [m.message for m in fake_cdyne.messages] == [f"number {n}"]
+"""
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "xdist")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*2 workers*"])
+
+
+def test_assert_sent_failure_shows_what_was_sent(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        SENDS
+        + """
+def test_wrong_text(fake_cdyne):
+    send(fake_cdyne, message="Your code is 1234")
+    send(fake_cdyne, phone="7575449511", message="Other")
+    fake_cdyne.assert_sent(to="7575449510", message="Your code is 1243")
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*expected a text to 17575449510 saying 'Your code is 1243', but none was sent; sent were:",
+            "*- to 17575449510: 'Your code is 1234' (sent)",
+            "*- to 17575449511: 'Other' (sent)",
+            "*closest, as sent (-) and as expected (+):",
+            "*- Your code is 1234",
+            "*+ Your code is 1243",
+        ]
+    )
+
+
+def test_replies_postbacks_and_holding(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import httpx
+
+def test_conversation(fake_cdyne, postback_receiver):
+    params = {"PhoneNumber": "7575449510", "Message": "Reply YES", "LicenseKey": fake_cdyne.license_key,
+              "StatusPostBackURL": f"{postback_receiver.url}/sms"}
+    httpx.get(f"{fake_cdyne.base_url}/SimpleSMSsendWithPostback", params=params)
+    reply = fake_cdyne.incoming(from_="7575449510", message="YES")
+    assert reply.matched_message_id == fake_cdyne.last_message.message_id
+    sent, answered = fake_cdyne.wait_for_postbacks(2)
+    assert (sent.kind, answered.kind, answered.form["Message"]) == ("sent", "reply", "YES")
+    assert [p.form.get("Message") for p in postback_receiver.wait_for(2)] == [None, "YES"]
+
+def test_hold_and_release(fake_cdyne, postback_receiver):
+    fake_cdyne.hold_postbacks()
+    params = {"PhoneNumber": "7575449510", "Message": "x", "LicenseKey": fake_cdyne.license_key,
+              "StatusPostBackURL": postback_receiver.url}
+    httpx.get(f"{fake_cdyne.base_url}/SimpleSMSsendWithPostback", params=params)
+    assert [p.state for p in fake_cdyne.postbacks] == ["held"]
+    assert fake_cdyne.release_postbacks() == 1
+    assert fake_cdyne.wait_for_postbacks(1)[0].state == "delivered"
+
+def test_waiting_too_long_says_what_there_is(fake_cdyne):
+    fake_cdyne.wait_for_postbacks(1, timeout=0.1)
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*only 0 of 1 postback(s) finished within 0.1 s (postbacks: none)*"])
+
+
+def test_manual_clock_through_the_config_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+from fake_cdyne import Config
+
+@pytest.fixture(scope="session")
+def fake_cdyne_config():
+    return Config(port=0, manual_clock=True, send_delay=30)
+"""
+    )
+    pytester.makepyfile(
+        SENDS
+        + """
+def test_later(fake_cdyne):
+    send(fake_cdyne)
+    assert fake_cdyne.last_message.state == "queued"
+    fake_cdyne.advance_clock(30)
+    assert fake_cdyne.last_message.state == "sent"
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_an_already_running_fake_is_used(pytester: pytest.Pytester) -> None:
+    with FakeServer() as running:
+        pytester.makepyfile(
+            SENDS
+            + f"""
+def test_remote(fake_cdyne):
+    assert fake_cdyne.url == "{running.url}"
+    send(fake_cdyne)
+    fake_cdyne.assert_sent(to="17575449510")
+"""
+        )
+        pytester.runpytest("--fake-cdyne-url", running.url).assert_outcomes(passed=1)
+        pytester.runpytest_subprocess().assert_outcomes(passed=0, failed=1)  # without it: its own fake
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("FAKE_CDYNE_URL", running.url)
+            pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_a_failure_inside_the_fake_fails_the_test_that_caused_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        SENDS
+        + """
+import httpx
+from fake_cdyne.operations import Operations
+
+def test_breaks_the_fake(fake_cdyne, monkeypatch):
+    def broken(self, message_id):
+        raise RuntimeError("status store exploded")
+    monkeypatch.setattr(Operations, "get_message_status", broken)
+    reply = httpx.get(f"{fake_cdyne.base_url}/GetMessageStatus", params={"MessageID": fake_cdyne.license_key})
+    assert reply.status_code == 500
+    assert "Traceback" not in reply.text
+
+def test_next_one_is_fine(fake_cdyne):
+    send(fake_cdyne)
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*fake-cdyne failed internally during this test:",
+            "*GET /sms.svc/GetMessageStatus: RuntimeError: status store exploded",
+        ]
+    )
