@@ -1,0 +1,24 @@
+"""The README's Python examples run as tests, so they stay true."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+README = Path(__file__).parent.parent / "README.md"
+EXAMPLES = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+
+
+def test_the_readme_has_examples() -> None:
+    assert len(EXAMPLES) >= 3
+
+
+@pytest.mark.parametrize("index", range(len(EXAMPLES)))
+def test_readme_example_passes(pytester: pytest.Pytester, index: int) -> None:
+    pytester.makepyfile(**{f"test_readme_{index}": EXAMPLES[index]})
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=len(re.findall(r"^def test_", EXAMPLES[index], re.M)))
