@@ -41,6 +41,8 @@ class Config:
     postback_workers: int = 32
     # On shutdown, how long queued postbacks may take; any left are reported, never silently dropped.
     postback_drain_seconds: float = 1.5
+    # Scenario files or folders, loaded in order at start.
+    scenarios: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.default_format not in ("xml", "json"):

@@ -17,9 +17,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .clock import ClockIsNotManual
-from .model import IncomingMessage, Message
-from .postback_forms import RECEIPT_CODES
+from .model import RECEIPT_CODES, IncomingMessage, Message
 from .postbacks import Chaos, Postback
+from .scenario_files import ScenarioError, build_scenario, read_scenario
 from .service import Service
 from .store import Account
 from .values import normalise_phone, parse_guid
@@ -331,6 +331,37 @@ async def message_receipt(request: Request) -> Response:
     return JSONResponse(message_json(message))
 
 
+async def scenario_post(request: Request) -> Response:
+    """Install a scenario for one license key: ``{"license_key", "scenario": {...}}`` or, to have
+    problems reported with line numbers, ``{"license_key", "text": "<YAML>", "source": "name.yaml"}``."""
+    service = _service(request)
+    body = await _body(request)
+    key = _key(body.get("license_key"))
+    given = body.get("source")
+    source = given if isinstance(given, str) else "scenario"
+    try:
+        if isinstance(body.get("text"), str):
+            scenario = read_scenario(body["text"], source, for_key=key)
+        elif isinstance(body.get("scenario"), dict):
+            scenario = build_scenario(body["scenario"], source, for_key=key)
+        else:
+            raise ControlError("give the scenario as 'scenario' (an object) or 'text' (YAML or JSON)")
+    except ScenarioError as error:
+        return JSONResponse({"error": "the scenario is not valid", "problems": error.problems}, status_code=400)
+    service.install_scenario(key, scenario)
+    return JSONResponse({"license_key": str(key), "rules": len(scenario.rules), "accounts": len(scenario.accounts)})
+
+
+async def scenario_delete(request: Request) -> Response:
+    key = _key(request.query_params.get("license_key"))
+    return JSONResponse({"license_key": str(key), "removed": _service(request).scenarios.remove(key)})
+
+
+async def surprises(request: Request) -> Response:
+    found = _service(request).scenarios.surprises_for(_optional_key(request))
+    return JSONResponse([{"at": _iso(s.at), "license_key": str(s.license_key), "request": s.request} for s in found])
+
+
 async def clock_get(request: Request) -> Response:
     service = _service(request)
     return JSONResponse(
@@ -375,6 +406,9 @@ routes = [
     Route("/postbacks/hold", postbacks_hold, methods=["POST"]),
     Route("/postbacks/release", postbacks_release, methods=["POST"]),
     Route("/postbacks/chaos", postbacks_chaos, methods=["PUT"]),
+    Route("/scenario", scenario_post, methods=["POST"]),
+    Route("/scenario", scenario_delete, methods=["DELETE"]),
+    Route("/surprises", surprises),
     Route("/clock", clock_get),
     Route("/clock/advance", clock_advance, methods=["POST"]),
     Route("/errors", errors),

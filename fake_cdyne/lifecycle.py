@@ -15,7 +15,8 @@ from typing import Literal
 
 from .clock import Scheduler
 from .dates import quantise
-from .model import EMPTY_GUID, IncomingMessage, Message, MessageState
+from .model import EMPTY_GUID, RECEIPT_CODES, IncomingMessage, Message, MessageState
+from .scenario_model import Life
 from .store import Account, Store
 
 STOP_WORDS = frozenset({"STOP", "END", "CANCEL", "UNSUBSCRIBE", "QUIT"})
@@ -69,16 +70,42 @@ class Lifecycle:
         self._schedule_sending(message)
 
     def _schedule_sending(self, message: Message) -> None:
-        due = self.scheduler.clock.now() + self.send_delay
-        self.scheduler.call_at(due, lambda: self._send(message))
+        life = message.life
+        delay = self.send_delay if life is None or life.sent_after is None else timedelta(seconds=life.sent_after)
+        self.scheduler.call_at(self.scheduler.clock.now() + delay, lambda: self._send(message))
 
     def _send(self, message: Message) -> None:
         account = self.store.accounts.get(message.license_key)
         if message.state is not MessageState.QUEUED or account is None:
             return  # cancelled, or its account was reset
+        life = message.life
+        if life is not None and life.refuse:
+            self.refuse(message, life.refuse)
+            return
         message.state = MessageState.SENT
         message.sent_at = quantise(self.scheduler.clock.now())
         self._announce(LifeEvent("sent", account, message=message))
+        if life is not None:
+            self._follow(account, message, life)
+
+    def _follow(self, account: Account, message: Message, life: Life) -> None:
+        """A scenario's receipt and replies, each at its time after the message was sent."""
+        now = self.scheduler.clock.now()
+        if life.receipt is not None:
+            receipt = life.receipt
+            description = receipt.message or RECEIPT_CODES.get(receipt.code, "Unknown")
+            self.scheduler.call_at(
+                now + timedelta(seconds=receipt.after), lambda: self.receipt(message, receipt.code, description)
+            )
+        for reply in life.replies:
+            self.scheduler.call_at(
+                now + timedelta(seconds=reply.after),
+                functools.partial(self._reply, account, message, reply.message),
+            )
+
+    def _reply(self, account: Account, message: Message, text: str) -> None:
+        if self.store.accounts.get(account.license_key) is account:  # not reset meanwhile
+            self.receive(account, message.to_number, text, message.from_number)
 
     def refuse(self, message: Message, attempts: int) -> None:
         """The carrier refuses the message (a landline): ``attempts`` tries, then it is cancelled."""

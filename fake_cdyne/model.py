@@ -6,8 +6,23 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .scenario_model import Life
 
 EMPTY_GUID = uuid.UUID(int=0)
+
+# Delivery receipt codes and CDYNE's descriptions of them.
+RECEIPT_CODES = {
+    "000": "Delivered to handset",
+    "003": "Delivered to carrier",
+    "004": "Accepted by carrier",
+    "005": "Undeliverable",
+    "008": "Expired",
+    "023": "Rejected",
+    "999": "Unknown",
+}
 
 
 class SMSError(enum.IntEnum):
@@ -64,6 +79,7 @@ class Message:
     state: MessageState = MessageState.QUEUED
     sent_at: datetime | None = None
     replies: list[IncomingMessage] = field(default_factory=list)
+    life: Life | None = None  # a scenario's plan for what happens after the response
 
     @property
     def segments(self) -> int:

@@ -13,16 +13,6 @@ from .model import EMPTY_GUID, IncomingMessage, Message
 _SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!*()")
 _TABLE = [chr(b) if b in _SAFE else "+" if b == 0x20 else f"%{b:02x}" for b in range(256)]
 
-# Delivery receipt codes and CDYNE's descriptions of them.
-RECEIPT_CODES = {
-    "000": "Delivered to handset",
-    "003": "Delivered to carrier",
-    "004": "Accepted by carrier",
-    "005": "Undeliverable",
-    "008": "Expired",
-    "023": "Rejected",
-    "999": "Unknown",
-}
 
 
 def url_encode(text: str) -> str:

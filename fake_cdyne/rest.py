@@ -7,6 +7,7 @@ created start their life cycle only after the response has been sent.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from html import escape
@@ -23,6 +24,9 @@ from .codecs import json as json_codec
 from .codecs import xml as xml_codec
 from .codecs.query import Query, negotiate
 from .errors import PayloadTooLarge, RequestError, UnsupportedMediaType
+from .faults import play_fault
+from .scenario_model import Fault
+from .scenarios import FaultRequested
 from .model import Message
 from .service import Service
 
@@ -58,7 +62,11 @@ async def _simple_send(call: Call) -> Outcome:
 async def _simple_send_with_postback(call: Call) -> Outcome:
     q = call.query
     sent = call.service.operations.simple_send(
-        q.text("PhoneNumber"), q.text("Message"), q.guid("LicenseKey"), q.text("StatusPostBackURL")
+        q.text("PhoneNumber"),
+        q.text("Message"),
+        q.guid("LicenseKey"),
+        q.text("StatusPostBackURL"),
+        operation="simplesmssendwithpostback",
     )
     return call.codec.response(sent.responses[0]), sent.messages
 
@@ -137,7 +145,7 @@ def body_codec(content_type: str | None) -> ModuleType:
     )
 
 
-async def _respond(service: Service, request: Request, operation_path: str) -> Response:
+async def _respond(service: Service, request: Request, operation_path: str) -> Response | Fault:
     operation = OPERATIONS.get(operation_path.strip("/").lower())
     if operation is None:
         names = ", ".join(op.name for op in OPERATIONS.values())
@@ -156,6 +164,10 @@ async def _respond(service: Service, request: Request, operation_path: str) -> R
         content, started = await operation.run(Call(service, request, query, codec))
     except RequestError as error:
         return error_page(error.status, error.title, error.detail)
+    except FaultRequested as requested:
+        return requested.fault
+    if service.operations.response_delay:
+        await asyncio.sleep(service.operations.response_delay)  # real time: it tests the client's timeouts
     background = None
     if started:
 
@@ -184,5 +196,10 @@ class ServiceRoute(BaseRoute):
         path = scope["path"]
         lowered = path.lower()
         prefix = next(p for p in PREFIXES if lowered.startswith(p))
-        response = await _respond(self.service, Request(scope, receive), path[len(prefix) :])
-        await response(scope, receive, send)
+        request = Request(scope, receive)
+        answer = await _respond(self.service, request, path[len(prefix) :])
+        if isinstance(answer, Fault):
+            codec = negotiate(request.headers.get("accept"), request.headers.get("content-type"), "xml")
+            await play_fault(answer, codec, scope, receive, send)
+        else:
+            await answer(scope, receive, send)

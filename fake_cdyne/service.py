@@ -6,8 +6,10 @@ fakes with different settings can run in one process.
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -16,6 +18,9 @@ from .config import Config
 from .lifecycle import Lifecycle
 from .operations import Operations
 from .postbacks import Dispatcher
+from .scenario_files import load_scenarios
+from .scenario_model import AccountSpec, Scenario
+from .scenarios import ScenarioEngine
 from .store import Store
 from .values import normalise_phone
 
@@ -32,6 +37,12 @@ class ErrorRecord:
 
 class Service:
     def __init__(self, config: Config, clock: SystemClock | ManualClock | None = None) -> None:
+        scenarios = load_scenarios(config.scenarios)
+        for scenario in scenarios:
+            overrides = dict(scenario.defaults)
+            if scenario.accept_unknown_keys is not None:
+                overrides["accept_unknown_keys"] = scenario.accept_unknown_keys
+            config = dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
         self.config = config
         self.clock = clock or (ManualClock() if config.manual_clock else SystemClock())
         self.errors: list[ErrorRecord] = []
@@ -39,13 +50,38 @@ class Service:
         dids = [normalise_phone(did) or did for did in config.extra_dids]
         self.store = Store(extra_dids=dids, accept_unknown_keys=config.accept_unknown_keys)
         self.lifecycle = Lifecycle(self.store, self.scheduler, send_delay=config.send_delay)
-        self.operations = Operations(self.store, self.clock, max_message_length=config.max_message_length)
+        self.scenarios = ScenarioEngine(scenarios)
+        self.operations = Operations(
+            self.store, self.clock, self.scenarios, max_message_length=config.max_message_length
+        )
         self.postbacks = Dispatcher(config, self.scheduler, self.record_error)
         self.lifecycle.listeners.append(self.postbacks.on_life_event)
+        self._declare(account for scenario in scenarios for account in scenario.accounts)
+
+    def _declare(self, accounts: Iterable[AccountSpec]) -> None:
+        for spec in accounts:
+            account = self.store.declare(
+                spec.license_key, dids=list(spec.dids) or None, suspended=spec.suspended, blocked=spec.blocked
+            )
+            if spec.postback_url is not None:
+                account.postback_url = spec.postback_url or None
+
+    def install_scenario(self, license_key: uuid.UUID, scenario: Scenario) -> None:
+        """Rules and account settings for one license key, ahead of the files' rules."""
+        self.scenarios.install(license_key, scenario)
+        self._declare(scenario.accounts)
 
     def reset(self, license_key: uuid.UUID | None = None) -> None:
+        """Forget state (all, or one key's, with its runtime scenario); the files' accounts stay declared."""
         self.store.reset(license_key)
         self.postbacks.reset(license_key)
+        self.scenarios.forget(license_key)
+        self._declare(
+            account
+            for scenario in self.scenarios.scenarios
+            for account in scenario.accounts
+            if license_key is None or account.license_key == license_key
+        )
 
     def _record_event_error(self, error: BaseException) -> None:
         self.record_error("scheduled event", error)

@@ -1,0 +1,149 @@
+"""What a scenario says, as typed values: accounts, defaults, and rules of match and outcome.
+
+``scenario_files`` builds these from YAML or JSON (validating as it goes); ``scenarios`` runs them.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from .model import SMSError
+
+SEND_OPERATIONS = frozenset({"simplesmssend", "simplesmssendwithpostback", "advancedsmssend"})
+OPERATIONS = {
+    name.lower(): name
+    for name in (
+        "SimpleSMSsend", "SimpleSMSsendWithPostback", "AdvancedSMSsend", "GetMessageStatus",
+        "GetMessageStatusByReferenceID", "GetUnreadIncomingMessages", "CancelMessage",
+    )
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TextMatch:
+    """How one request field must look: equal to, starting with, containing, or matching a pattern."""
+
+    how: str  # equals, prefix, contains or pattern
+    value: str
+    regex: re.Pattern[str] | None = None
+
+    def __call__(self, text: str | None) -> bool:
+        if text is None:
+            return False
+        if self.how == "equals":
+            return text == self.value
+        if self.how == "prefix":
+            return text.startswith(self.value)
+        if self.how == "contains":
+            return self.value in text
+        assert self.regex is not None
+        return self.regex.search(text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    operations: frozenset[str] | None = None  # lower-case operation names; None: every operation
+    license_key: uuid.UUID | None = None
+    fields: tuple[tuple[str, TextMatch], ...] = ()  # (request field, how it must look)
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """An HTTP answer CDYNE's code never gives: for testing a client's error handling."""
+
+    status: int | None = None
+    body: str | None = None
+    content_type: str = "text/plain; charset=utf-8"
+    delay: float = 0.0
+    close: bool = False
+    truncate: bool = False
+    malformed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    after: float
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    code: str
+    after: float = 0.0
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Life:
+    """What happens to a message after the send's response."""
+
+    sent_after: float | None = None
+    refuse: int = 0  # the carrier refuses it this many times, then it is cancelled
+    receipt: Receipt | None = None
+    replies: tuple[Reply, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    error: SMSError | None = None
+    message_id: str | None = None  # "zero" or "fresh"
+    flags: tuple[tuple[str, bool], ...] = ()  # overrides of queued, sent, cancelled
+    fault: Fault | None = None
+    delay: float = 0.0
+    life: Life | None = None
+
+
+@dataclass(slots=True)
+class Step:
+    outcome: Outcome
+    times: int | None  # None: for ever
+
+
+@dataclass(slots=True)
+class Rule:
+    match: Match
+    steps: list[Step]
+    where: str  # "file:line rules[i]", for messages
+    _step: int = 0
+    _used: int = 0
+
+    def take(self) -> Outcome | None:
+        """The outcome for this use, consuming it; None once every step is used up."""
+        while self._step < len(self.steps):
+            step = self.steps[self._step]
+            if step.times is None or self._used < step.times:
+                self._used += 1
+                return step.outcome
+            self._step += 1
+            self._used = 0
+        return None
+
+    @property
+    def exhausted(self) -> bool:
+        return self._step >= len(self.steps) or (
+            self._step == len(self.steps) - 1
+            and self.steps[-1].times is not None
+            and self._used >= self.steps[-1].times
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSpec:
+    license_key: uuid.UUID
+    dids: tuple[str, ...] = ()
+    suspended: bool | None = None
+    blocked: tuple[str, ...] | None = None
+    postback_url: str | None = None
+
+
+@dataclass(slots=True)
+class Scenario:
+    source: str
+    name: str | None = None
+    accounts: list[AccountSpec] = field(default_factory=list)
+    accept_unknown_keys: bool | None = None
+    defaults: dict[str, object] = field(default_factory=dict)
+    rules: list[Rule] = field(default_factory=list)
+    strict: bool = False  # requests no rule matches are reported as surprises
