@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from . import __version__
 from .config import ENV_PREFIX, Config
 from .errors import FakeCdyneError
+from .scenario_files import SCHEMA_PATH, ScenarioError, load_scenarios
 from .server import serve
 
 
@@ -72,12 +73,40 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"undeclared license keys are LicenseKeyInvalid [{_env('accept_unknown_keys')}=false]",
     )
+    run.add_argument(
+        "--scenario",
+        action="append",
+        dest="scenarios",
+        metavar="PATH",
+        help=f"a scenario file, or a folder of them; repeatable [{_env('scenarios')}, comma-separated]",
+    )
     run.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    check = commands.add_parser("validate", help="check scenario files, naming file, line and key of each problem")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     return parser
+
+
+def validate(paths: Sequence[str]) -> int:
+    try:
+        scenarios = load_scenarios(paths)
+    except ScenarioError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"fake-cdyne: {len(error.problems)} problem(s)", file=sys.stderr)
+        return 1
+    for scenario in scenarios:
+        print(f"{scenario.source}: ok ({len(scenario.rules)} rule(s), {len(scenario.accounts)} account(s))")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "validate":
+        return validate(args.paths)
+    if args.command == "schema":
+        print(SCHEMA_PATH.read_text(encoding="utf-8"), end="")
+        return 0
     options = {
         name: getattr(args, name)
         for name in (
@@ -87,11 +116,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     }  # fmt: skip
     if args.extra_dids:
         options["extra_dids"] = tuple(args.extra_dids)
+    if args.scenarios:
+        options["scenarios"] = tuple(args.scenarios)
     try:
         config = Config.from_env(**options)
         serve(config, log_level=args.log_level)
     except FakeCdyneError as error:
-        print(f"fake-cdyne: {error}", file=sys.stderr)
+        problems = error.problems if isinstance(error, ScenarioError) else [str(error)]
+        for problem in problems:
+            print(f"fake-cdyne: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass

@@ -11,6 +11,7 @@ import difflib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl
@@ -143,8 +144,9 @@ class FakeCdyneClient:
         reply = self._http.request(method, f"/_fake{path}", **kwargs)
         if reply.status_code >= 400:
             try:
-                detail = reply.json().get("error", reply.text)
-            except ValueError:
+                data = reply.json()
+                detail = "\n".join([data["error"], *data.get("problems", [])])
+            except (ValueError, KeyError, TypeError):
                 detail = reply.text
             raise ControlAPIError(f"{method} /_fake{path}: {reply.status_code} {detail}")
         return reply.json()
@@ -244,6 +246,27 @@ class FakeCdyneClient:
             body["count"] = count
         released: int = self._call("POST", "/postbacks/release", json=body)["released"]
         return released
+
+    # ---- scenarios -----------------------------------------------------------------------------
+
+    def use_scenario(self, scenario: str | Path | dict[str, Any]) -> dict[str, Any]:
+        """Apply a scenario (a file's path, or the document itself) to this key only."""
+        body: dict[str, Any] = {"license_key": self.license_key}
+        if isinstance(scenario, dict):
+            body["scenario"] = scenario
+        else:
+            body["text"] = Path(scenario).read_text(encoding="utf-8")
+            body["source"] = str(scenario)
+        result: dict[str, Any] = self._call("POST", "/scenario", json=body)
+        return result
+
+    def drop_scenario(self) -> None:
+        self._call("DELETE", "/scenario", params={"license_key": self.license_key})
+
+    def surprises(self) -> list[dict[str, str]]:
+        """Requests of this key that no rule of a strict scenario matched."""
+        found: list[dict[str, str]] = self._call("GET", "/surprises", params={"license_key": self.license_key})
+        return found
 
     # ---- time and state ------------------------------------------------------------------------
 

@@ -176,10 +176,11 @@ class Operations:
             return SMSError.ScheduledDateTimeIsNotUTC, None
         return SMSError.NoError, did
 
-    def get_message_status(self, message_id: uuid.UUID) -> SMSResponse:
+    def get_message_status(self, message_id: uuid.UUID, key_hint: uuid.UUID = EMPTY_GUID) -> SMSResponse:
+        """``key_hint``: the LicenseKey many clients add, used to pick the key's rules for unknown IDs."""
         self.response_delay = 0.0
         message = self.store.messages.get(message_id)
-        outcome = self._consult(Facts("getmessagestatus", message.license_key if message else EMPTY_GUID))
+        outcome = self._consult(Facts("getmessagestatus", message.license_key if message else key_hint))
         if message is None:
             return _shaped(SMSResponse.refused(SMSError.NotFound), outcome)
         return _shaped(SMSResponse.of(message, with_replies=True), outcome)

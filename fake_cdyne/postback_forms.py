@@ -14,7 +14,6 @@ _SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 _TABLE = [chr(b) if b in _SAFE else "+" if b == 0x20 else f"%{b:02x}" for b in range(256)]
 
 
-
 def url_encode(text: str) -> str:
     return "".join(_TABLE[b] for b in text.encode("utf-8"))
 

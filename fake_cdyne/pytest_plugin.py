@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,17 +55,44 @@ def fake_cdyne_url(request: pytest.FixtureRequest, fake_cdyne_config: Config) ->
         yield server.url
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fake_cdyne(scenario): the scenario (a file's path, relative to the test file or the rootdir, or a "
+        "dict) that the test's fake_cdyne account uses",
+    )
+
+
+def _scenario_for(request: pytest.FixtureRequest) -> str | Path | dict[str, Any] | None:
+    marker = request.node.get_closest_marker("fake_cdyne")
+    if marker is None:
+        return None
+    scenario = marker.kwargs.get("scenario", marker.args[0] if marker.args else None)
+    if scenario is None or isinstance(scenario, dict):
+        return scenario
+    path = Path(scenario)
+    for candidate in (request.path.parent / path, request.config.rootpath / path):
+        if not path.is_absolute() and candidate.exists():
+            return candidate
+    return path
+
+
 @pytest.fixture
-def fake_cdyne(fake_cdyne_url: str) -> Iterator[FakeCdyneClient]:
+def fake_cdyne(request: pytest.FixtureRequest, fake_cdyne_url: str) -> Iterator[FakeCdyneClient]:
     """A fake CDYNE account of the test's own: point your code at ``fake_cdyne.base_url``."""
     with FakeCdyneClient(fake_cdyne_url, token=os.environ.get(TOKEN_VARIABLE)) as client:
+        scenario = _scenario_for(request)
+        if scenario is not None:
+            client.use_scenario(scenario)
         errors_before = len(client.errors())
         yield client
         new_errors = client.errors()[errors_before:]
+        surprises = client.surprises()
         client.reset()
-    if new_errors:
-        listed = "\n".join(f"  {e['where']}: {e['error']}" for e in new_errors)
-        pytest.fail(f"fake-cdyne failed internally during this test:\n{listed}", pytrace=False)
+    problems = [f"  fake-cdyne failed internally: {e['where']}: {e['error']}" for e in new_errors]
+    problems += [f"  no scenario rule matched: {s['request']}" for s in surprises]
+    if problems:
+        pytest.fail("fake-cdyne was surprised by this test:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture

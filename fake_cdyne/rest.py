@@ -25,9 +25,9 @@ from .codecs import xml as xml_codec
 from .codecs.query import Query, negotiate
 from .errors import PayloadTooLarge, RequestError, UnsupportedMediaType
 from .faults import play_fault
+from .model import Message
 from .scenario_model import Fault
 from .scenarios import FaultRequested
-from .model import Message
 from .service import Service
 
 PREFIXES = ("/sms.svc/securerest/", "/sms.svc/")
@@ -79,7 +79,10 @@ async def _advanced_send(call: Call) -> Outcome:
 
 
 async def _get_message_status(call: Call) -> Outcome:
-    return call.codec.response(call.service.operations.get_message_status(call.query.guid("MessageID"))), []
+    status = call.service.operations.get_message_status(
+        call.query.guid("MessageID"), call.query.optional_guid("LicenseKey")
+    )
+    return call.codec.response(status), []
 
 
 async def _get_by_reference(call: Call) -> Outcome:

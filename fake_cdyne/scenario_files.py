@@ -36,6 +36,7 @@ from .scenario_model import (
 )
 from .values import normalise_phone, parse_guid
 
+SCHEMA_PATH = Path(__file__).with_name("scenario.schema.json")
 KeyPath = tuple[str | int, ...]
 DEFAULT_FAULT_TYPE = "text/plain; charset=utf-8"
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -79,7 +80,7 @@ def parse(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
     lines: dict[KeyPath, int] = {}
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - the safe loader
+        data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         if source.endswith(".json"):
             try:
@@ -111,7 +112,7 @@ class _Checker:
     def problem(self, path: KeyPath, text: str) -> None:
         line = next((self.lines[path[:n]] for n in range(len(path), -1, -1) if path[:n] in self.lines), None)
         where = f"{self.source}:{line}" if line is not None else self.source
-        self.problems.append(f"{where} {_dotted(path) or '(top)'}: {text}".replace(" (top)", "", 0))
+        self.problems.append(f"{where} {_dotted(path)}: {text}" if path else f"{where}: {text}")
 
     def mapping(self, value: Any, path: KeyPath, allowed: Iterable[str], what: str) -> dict[str, Any]:
         if value is None:
@@ -133,7 +134,9 @@ class _Checker:
             return []
         return value
 
-    def number(self, value: Any, path: KeyPath, *, integer: bool = False, low: float = 0, high: float | None = None) -> Any:
+    def number(
+        self, value: Any, path: KeyPath, *, integer: bool = False, low: float = 0, high: float | None = None
+    ) -> Any:
         kind = "a whole number" if integer else "a number"
         ok = isinstance(value, int) if integer else isinstance(value, int | float)
         if not ok or isinstance(value, bool):
@@ -242,7 +245,10 @@ def _account(check: _Checker, item: Any, path: KeyPath, for_key: uuid.UUID | Non
     key = check.guid(fields["license_key"], (*path, "license_key")) if "license_key" in fields else for_key
     if for_key is not None and key is not None and key != for_key:
         check.problem((*path, "license_key"), f"this scenario is for license key {for_key} only")
-    dids = [check.phone(d, (*path, "dids", i)) for i, d in enumerate(check.sequence(fields.get("dids"), (*path, "dids"), "DIDs"))]
+    dids = [
+        check.phone(d, (*path, "dids", i))
+        for i, d in enumerate(check.sequence(fields.get("dids"), (*path, "dids"), "DIDs"))
+    ]
     blocked = None
     if "blocked" in fields:
         items = check.sequence(fields["blocked"], (*path, "blocked"), "phone numbers")
@@ -392,7 +398,11 @@ def _fault(check: _Checker, value: Any, path: KeyPath) -> Fault:
     flags = {k: bool(check.boolean(fields[k], (*path, k))) for k in ("close", "truncate", "malformed") if k in fields}
     if sum(flags.values()) > 1:
         check.problem(path, "choose one of close, truncate and malformed")
-    status = check.number(fields["status"], (*path, "status"), integer=True, low=100, high=599) if "status" in fields else None
+    status = (
+        check.number(fields["status"], (*path, "status"), integer=True, low=100, high=599)
+        if "status" in fields
+        else None
+    )
     body = check.text(fields["body"], (*path, "body")) if "body" in fields else None
     content_type = check.text(fields["content_type"], (*path, "content_type")) if "content_type" in fields else None
     delay = check.number(fields["delay"], (*path, "delay")) if "delay" in fields else 0.0
@@ -408,7 +418,9 @@ def _fault(check: _Checker, value: Any, path: KeyPath) -> Fault:
 def _life(check: _Checker, value: Any, path: KeyPath) -> Life:
     fields = check.mapping(value, path, LIFE_KEYS, "a message's life")
     sent_after = check.number(fields["sent_after"], (*path, "sent_after")) if "sent_after" in fields else None
-    refuse = check.number(fields["refuse"], (*path, "refuse"), integer=True, low=1, high=100) if "refuse" in fields else 0
+    refuse = (
+        check.number(fields["refuse"], (*path, "refuse"), integer=True, low=1, high=100) if "refuse" in fields else 0
+    )
     receipt = None
     if "receipt" in fields:
         where = (*path, "receipt")

@@ -123,9 +123,10 @@ class FakeServer(ThreadedServer):
 
 def serve(config: Config, log_level: str = "info") -> None:
     """Run in the foreground until interrupted, printing the base URL once listening."""
+    app = create_app(config)  # first: a broken scenario file stops it before it listens
     sock = bind(config.host, config.port)
     url = base_url(sock)
-    server = _Server(_uvicorn_config(create_app(config), log_level))
+    server = _Server(_uvicorn_config(app, log_level))
 
     def announce() -> None:
         if server.ready.wait():

@@ -170,7 +170,7 @@ import httpx
 from fake_cdyne.operations import Operations
 
 def test_breaks_the_fake(fake_cdyne, monkeypatch):
-    def broken(self, message_id):
+    def broken(self, *args):
         raise RuntimeError("status store exploded")
     monkeypatch.setattr(Operations, "get_message_status", broken)
     reply = httpx.get(f"{fake_cdyne.base_url}/GetMessageStatus", params={"MessageID": fake_cdyne.license_key})
@@ -185,7 +185,56 @@ def test_next_one_is_fine(fake_cdyne):
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*fake-cdyne failed internally during this test:",
-            "*GET /sms.svc/GetMessageStatus: RuntimeError: status store exploded",
+            "*fake-cdyne was surprised by this test:",
+            "*fake-cdyne failed internally: GET /sms.svc/GetMessageStatus: RuntimeError: status store exploded",
         ]
     )
+
+
+def test_the_marker_chooses_a_scenario_and_surprises_fail_the_test(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", busy="rules:\n  - outcome: {error: InternalError}\n")
+    pytester.makepyfile(
+        SENDS
+        + """
+import pytest
+
+@pytest.mark.fake_cdyne(scenario="busy.yaml")
+def test_from_a_file(fake_cdyne):
+    assert "<SMSError>InternalError</SMSError>" in send(fake_cdyne).text
+
+@pytest.mark.fake_cdyne(scenario={"rules": [{"outcome": {"error": "MessageInvalid"}}]})
+def test_inline(fake_cdyne):
+    assert "<SMSError>MessageInvalid</SMSError>" in send(fake_cdyne).text
+
+def test_unaffected(fake_cdyne):
+    assert "<SMSError>NoError</SMSError>" in send(fake_cdyne).text
+
+STRICT = {"strict": True, "rules": [{"match": {"phone": "7575449510"}, "outcome": {"error": "NoError"}}]}
+
+@pytest.mark.fake_cdyne(scenario=STRICT)
+def test_surprising(fake_cdyne):
+    send(fake_cdyne, phone="7575440000")
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=4, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*no scenario rule matched: simplesmssend for * (phone='17575440000', message='Hello')*"]
+    )
+
+
+def test_a_broken_scenario_names_file_and_line(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", broken="rules:\n  - outcome: {error: NoErorr}\n")
+    pytester.makepyfile(
+        """
+import pytest
+
+@pytest.mark.fake_cdyne(scenario="broken.yaml")
+def test_never_runs(fake_cdyne):
+    pass
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    expected = "broken.yaml:2 rules[0].outcome.error: 'NoErorr' is not an SMSError; did you mean 'NoError'?"
+    assert expected in result.stdout.str()

@@ -43,6 +43,13 @@ class Query:
     def text(self, name: str) -> str | None:
         return self.values.get(name.lower())
 
+    def optional_guid(self, name: str) -> uuid.UUID:
+        """A parameter the operation does not take but clients add: the empty GUID unless it parses."""
+        try:
+            return self.guid(name)
+        except BadParameter:
+            return EMPTY_GUID
+
     def guid(self, name: str) -> uuid.UUID:
         """A GUID parameter: missing or empty is the empty GUID; anything else must parse."""
         value = self.values.get(name.lower())
