@@ -22,3 +22,10 @@ def test_readme_example_passes(pytester: pytest.Pytester, index: int) -> None:
     pytester.makepyfile(**{f"test_readme_{index}": EXAMPLES[index]})
     result = pytester.runpytest()
     result.assert_outcomes(passed=len(re.findall(r"^def test_", EXAMPLES[index], re.M)))
+
+
+@pytest.mark.parametrize("text", re.findall(r"```yaml\n(.*?)```", README.read_text(), re.S))
+def test_readme_scenarios_are_valid(text: str) -> None:
+    from fake_cdyne.scenario_files import read_scenario
+
+    assert read_scenario(text, "README.md").rules
