@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -51,7 +52,11 @@ def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock
     app = Starlette(
         routes=[
             ServiceRoute(service),
-            Mount("/_fake", routes=control.routes),
+            Mount(
+                "/_fake",
+                routes=control.routes,
+                middleware=[Middleware(control.RequireToken, token=service.config.control_token)],
+            ),
             Route("/", index),
         ],
         lifespan=lifespan,

@@ -41,6 +41,8 @@ class Config:
     postback_workers: int = 32
     # On shutdown, how long queued postbacks may take; any left are reported, never silently dropped.
     postback_drain_seconds: float = 1.5
+    # When set, the control API (but /_fake/health) wants "Authorization: Bearer <token>".
+    control_token: str | None = None
     # Scenario files or folders, loaded in order at start.
     scenarios: tuple[str, ...] = ()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 import uuid
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import openapi
 from .clock import ClockIsNotManual
 from .model import RECEIPT_CODES, IncomingMessage, Message
 from .postbacks import Chaos, Postback
@@ -381,6 +384,12 @@ async def clock_advance(request: Request) -> Response:
     return JSONResponse({"now": _iso(service.clock.now()), "ran": ran})
 
 
+async def openapi_json(request: Request) -> Response:
+    service = _service(request)
+    base = str(request.base_url).rstrip("/")
+    return JSONResponse(openapi.document(base, secured=service.config.control_token is not None))
+
+
 async def errors(request: Request) -> Response:
     service = _service(request)
     return JSONResponse([{"at": _iso(e.at), "where": e.where, "error": e.error} for e in service.errors])
@@ -412,4 +421,26 @@ routes = [
     Route("/clock", clock_get),
     Route("/clock/advance", clock_advance, methods=["POST"]),
     Route("/errors", errors),
+    Route("/openapi.json", openapi_json),
 ]
+
+
+class RequireToken:
+    """When the fake has a control token, every control route but /health wants it as a bearer token."""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode() if token else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.expected is not None and scope["type"] == "http" and not scope["path"].endswith("/health"):
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not secrets.compare_digest(given, self.expected):
+                refusal = JSONResponse(
+                    {"error": "the control API wants 'Authorization: Bearer <token>' (FAKE_CDYNE_CONTROL_TOKEN)"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,305 @@
+"""The OpenAPI 3.1 document of the control API, served at ``/_fake/openapi.json``.
+
+Built from one table of routes so that it stays short; a test checks that it names every route the
+control API has, and that it is a valid OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import __version__
+
+GUID = {"type": "string", "format": "uuid"}
+TIME = {"type": ["string", "null"], "format": "date-time"}
+KEY = ("license_key", "the account's license key (a GUID)")
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "properties": {"error": {"type": "string"}, "problems": {"type": "array"}}},
+    "Incoming": {
+        "type": "object",
+        "properties": {
+            "incoming_message_id": GUID,
+            "license_key": GUID,
+            "from": {"type": "string"},
+            "to": {"type": "string"},
+            "message": {"type": "string"},
+            "matched_message_id": GUID,
+            "received_at": TIME,
+            "read": {"type": "boolean"},
+            "auto_reply": {"type": ["string", "null"]},
+        },
+    },
+    "Message": {
+        "type": "object",
+        "properties": {
+            "message_id": GUID,
+            "license_key": GUID,
+            "to": {"type": "string"},
+            "from": {"type": "string"},
+            "message": {"type": "string"},
+            "reference_id": {"type": ["string", "null"]},
+            "status_postback_url": {"type": ["string", "null"]},
+            "state": {"enum": ["scheduled", "queued", "sent", "cancelled"]},
+            "segments": {"type": "integer"},
+            "created_at": TIME,
+            "scheduled_for": TIME,
+            "sent_at": TIME,
+            "replies": {"type": "array", "items": {"$ref": "#/components/schemas/Incoming"}},
+        },
+    },
+    "Postback": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"enum": ["sent", "refused", "reply", "receipt"]},
+            "license_key": GUID,
+            "message_id": GUID,
+            "url": {"type": "string"},
+            "body": {"type": "string"},
+            "state": {"enum": ["pending", "held", "retrying", "delivered", "failed", "dropped"]},
+            "created_at": TIME,
+            "duplicate_of": {"type": ["integer", "null"]},
+            "attempts": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "Account": {
+        "type": "object",
+        "properties": {
+            "license_key": GUID,
+            "dids": {"type": "array", "items": {"type": "string"}},
+            "postback_url": {"type": ["string", "null"]},
+            "suspended": {"type": "boolean"},
+            "blocked": {"type": "array", "items": {"type": "string"}},
+            "messages": {"type": "integer"},
+            "unread": {"type": "integer"},
+        },
+    },
+}
+
+# method, path, summary, query parameters (name, description, required), request body, response schema
+ROUTES: list[tuple[str, str, str, list[tuple[str, str, bool]], dict[str, Any] | None, dict[str, Any] | None]] = [
+    ("get", "/_fake/health", "Whether the fake is up", [], None, {"type": "object"}),
+    (
+        "get",
+        "/_fake/messages",
+        "Messages sent, oldest first",
+        [(*KEY, False)],
+        None,
+        {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+    ),
+    (
+        "get",
+        "/_fake/incoming",
+        "Texts received from phones",
+        [(*KEY, False)],
+        None,
+        {"type": "array", "items": {"$ref": "#/components/schemas/Incoming"}},
+    ),
+    (
+        "post",
+        "/_fake/incoming",
+        "A phone texts the fake",
+        [],
+        {
+            "required": ["license_key", "from", "message"],
+            "properties": {
+                "license_key": GUID,
+                "from": {"type": "string"},
+                "message": {"type": "string"},
+                "to": {"type": "string"},
+            },
+        },
+        {"$ref": "#/components/schemas/Incoming"},
+    ),
+    (
+        "post",
+        "/_fake/reset",
+        "Forget everything, or one license key",
+        [(*KEY, False)],
+        {"properties": {"license_key": GUID}},
+        {"type": "object"},
+    ),
+    ("get", "/_fake/accounts/{license_key}", "An account", [], None, {"$ref": "#/components/schemas/Account"}),
+    (
+        "put",
+        "/_fake/accounts/{license_key}",
+        "Declare or change an account",
+        [],
+        {
+            "properties": {
+                "dids": {"type": "array"},
+                "suspended": {"type": "boolean"},
+                "blocked": {"type": "array"},
+                "postback_url": {"type": "string"},
+            }
+        },
+        {"$ref": "#/components/schemas/Account"},
+    ),
+    (
+        "post",
+        "/_fake/messages/{message_id}/refuse",
+        "The carrier refuses a message",
+        [],
+        {"properties": {"attempts": {"type": "integer", "minimum": 1, "maximum": 100}}},
+        {"$ref": "#/components/schemas/Message"},
+    ),
+    (
+        "post",
+        "/_fake/messages/{message_id}/receipt",
+        "A delivery receipt",
+        [],
+        {"properties": {"code": {"type": "string", "pattern": "^[0-9]{3}$"}, "message": {"type": "string"}}},
+        {"$ref": "#/components/schemas/Message"},
+    ),
+    (
+        "get",
+        "/_fake/postbacks",
+        "Every postback and its attempts",
+        [(*KEY, False)],
+        None,
+        {"type": "array", "items": {"$ref": "#/components/schemas/Postback"}},
+    ),
+    (
+        "get",
+        "/_fake/postbacks/wait",
+        "Wait until postbacks finish (408 after the timeout)",
+        [
+            (*KEY, False),
+            ("count", "postbacks to wait for", False),
+            ("attempts", "or attempts to wait for", False),
+            ("timeout", "seconds", False),
+        ],
+        None,
+        {"type": "array", "items": {"$ref": "#/components/schemas/Postback"}},
+    ),
+    (
+        "post",
+        "/_fake/postbacks/hold",
+        "Hold a key's postbacks",
+        [],
+        {"required": ["license_key"], "properties": {"license_key": GUID}},
+        {"type": "object"},
+    ),
+    (
+        "post",
+        "/_fake/postbacks/release",
+        "Release held postbacks",
+        [],
+        {
+            "required": ["license_key"],
+            "properties": {"license_key": GUID, "count": {"type": "integer"}, "newest_first": {"type": "boolean"}},
+        },
+        {"type": "object"},
+    ),
+    (
+        "put",
+        "/_fake/postbacks/chaos",
+        "Duplicate, drop or delay a key's postbacks",
+        [],
+        {
+            "required": ["license_key"],
+            "properties": {
+                "license_key": GUID,
+                "duplicate": {"type": "boolean"},
+                "drop": {"type": "boolean"},
+                "delay": {"type": "number"},
+                "jitter": {"type": "number"},
+                "seed": {"type": "integer"},
+            },
+        },
+        {"type": "object"},
+    ),
+    (
+        "post",
+        "/_fake/scenario",
+        "Apply a scenario to one license key",
+        [],
+        {
+            "required": ["license_key"],
+            "properties": {
+                "license_key": GUID,
+                "scenario": {"type": "object"},
+                "text": {"type": "string"},
+                "source": {"type": "string"},
+            },
+        },
+        {"type": "object"},
+    ),
+    ("delete", "/_fake/scenario", "Drop a key's scenario", [(*KEY, True)], None, {"type": "object"}),
+    (
+        "get",
+        "/_fake/surprises",
+        "Requests no rule of a strict scenario matched",
+        [(*KEY, False)],
+        None,
+        {"type": "array"},
+    ),
+    ("get", "/_fake/clock", "The fake's time", [], None, {"type": "object"}),
+    (
+        "post",
+        "/_fake/clock/advance",
+        "Move a manual clock",
+        [],
+        {"required": ["seconds"], "properties": {"seconds": {"type": "number", "minimum": 0}}},
+        {"type": "object"},
+    ),
+    ("get", "/_fake/errors", "Failures inside the fake", [], None, {"type": "array"}),
+    ("get", "/_fake/openapi.json", "This document", [], None, {"type": "object"}),
+]
+
+
+def _operation(
+    summary: str,
+    query: list[tuple[str, str, bool]],
+    body: dict[str, Any] | None,
+    result: dict[str, Any] | None,
+    path: str,
+) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "in": "query", "required": required, "description": text, "schema": {"type": "string"}}
+        for name, text, required in query
+    ] + [
+        {"name": name, "in": "path", "required": True, "schema": GUID}
+        for name in ("license_key", "message_id")
+        if "{" + name + "}" in path
+    ]
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "responses": {
+            "200": {"description": "done", "content": {"application/json": {"schema": result or {}}}},
+            "4XX": {
+                "description": "refused",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
+        },
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        schema = {"type": "object", **body}
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    return operation
+
+
+def document(server_url: str, *, secured: bool) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path, summary, query, body, result in ROUTES:
+        paths.setdefault(path, {})[method] = _operation(summary, query, body, result, path)
+    components: dict[str, Any] = {"schemas": SCHEMAS}
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "fake-cdyne control API",
+            "version": __version__,
+            "description": "Drive and inspect the fake CDYNE SMS Notify! service. The service itself is at /sms.svc.",
+        },
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "components": components,
+    }
+    if secured:
+        components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        doc["security"] = [{"bearer": []}]
+        paths["/_fake/health"]["get"]["security"] = []
+    return doc

@@ -1,0 +1,69 @@
+"""The control API's own contract: its OpenAPI document and its optional bearer token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from openapi_spec_validator import validate
+from starlette.routing import Route
+
+from fake_cdyne import Config, ControlAPIError, FakeCdyneClient, FakeServer
+from fake_cdyne.control import routes
+
+from .conftest import send
+
+
+def test_openapi_document_is_valid_and_names_every_route(http: httpx.Client, fake: FakeServer) -> None:
+    document = http.get("/_fake/openapi.json").json()
+    validate(document)
+    assert document["servers"] == [{"url": fake.url}]
+    served = {
+        (method.lower(), f"/_fake{route.path}")
+        for route in routes
+        if isinstance(route, Route)
+        for method in (route.methods or set()) - {"HEAD"}
+    }
+    documented = {(method, path) for path, item in document["paths"].items() for method in item}
+    assert served == documented
+
+
+@pytest.fixture(scope="module")
+def guarded() -> Iterator[FakeServer]:
+    with FakeServer(Config(port=0, control_token="s3cret")) as server:
+        yield server
+
+
+def test_the_token_guards_the_control_api(guarded: FakeServer, key: str) -> None:
+    with httpx.Client(base_url=guarded.url) as http:
+        refused = http.get("/_fake/messages")
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert "FAKE_CDYNE_CONTROL_TOKEN" in refused.json()["error"]
+        assert http.get("/_fake/messages", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert http.get("/_fake/messages", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert http.get("/_fake/health").status_code == 200  # health checks need no token
+        assert "<SMSError>NoError</SMSError>" in send(http, key).text  # the service itself is open
+        document = http.get("/_fake/openapi.json", headers={"Authorization": "Bearer s3cret"}).json()
+        assert document["security"] == [{"bearer": []}]
+
+
+def test_the_client_sends_the_token(guarded: FakeServer) -> None:
+    with FakeCdyneClient(guarded.url, token="s3cret") as client:
+        assert client.messages == []
+    with FakeCdyneClient(guarded.url) as client, pytest.raises(ControlAPIError, match="401"):
+        client.messages  # noqa: B018
+
+
+def test_the_plugin_takes_the_token_from_the_environment(pytester: pytest.Pytester, guarded: FakeServer) -> None:
+    pytester.makepyfile("def test_remote(fake_cdyne):\n    assert fake_cdyne.messages == []\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FAKE_CDYNE_URL", guarded.url)
+        patch.setenv("FAKE_CDYNE_CONTROL_TOKEN", "s3cret")
+        pytester.runpytest_subprocess().assert_outcomes(passed=1)
+        patch.setenv("FAKE_CDYNE_CONTROL_TOKEN", "wrong")
+        pytester.runpytest_subprocess().assert_outcomes(errors=1)
+
+
+pytest_plugins = ["pytester"]
