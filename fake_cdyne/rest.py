@@ -10,20 +10,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from html import escape
 from types import ModuleType
 
-from starlette.background import BackgroundTask
 from starlette.datastructures import URLPath
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
+from . import soap, wsdl
 from .codecs import json as json_codec
 from .codecs import xml as xml_codec
 from .codecs.query import Query, negotiate
-from .errors import PayloadTooLarge, RequestError, UnsupportedMediaType
+from .errors import RequestError, UnsupportedMediaType
+from .exchange import error_page, read_body, start_after
 from .faults import play_fault
 from .model import Message
 from .scenario_model import Fault
@@ -114,29 +114,6 @@ OPERATIONS = {
 }
 
 
-def error_page(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
-    """A short page in the manner of WCF's own, naming the problem."""
-    body = (
-        f"<html><head><title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>"
-        f"<p>{escape(detail, quote=False)}</p></body></html>"
-    )
-    return Response(body, status, headers=headers, media_type="text/html; charset=utf-8")
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The body is {declared} bytes; the limit is {limit} (max_body_bytes).")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The body is over {limit} bytes (max_body_bytes).")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def body_codec(content_type: str | None) -> ModuleType:
     media = (content_type or "").partition(";")[0].strip().lower()
     if media in ("application/json", "text/json") or media.endswith("+json"):
@@ -171,14 +148,35 @@ async def _respond(service: Service, request: Request, operation_path: str) -> R
         return requested.fault
     if service.operations.response_delay:
         await asyncio.sleep(service.operations.response_delay)  # real time: it tests the client's timeouts
-    background = None
-    if started:
+    return Response(content, media_type=codec.media_type, background=start_after(service, started))
 
-        async def start_life() -> None:
-            service.lifecycle.start(started)
 
-        background = BackgroundTask(start_life)
-    return Response(content, media_type=codec.media_type, background=background)
+def metadata(service: Service, request: Request) -> Response:
+    """``/sms.svc``: the WSDL, its import, the schemas, the disco document, or a help page."""
+    base = f"{str(request.base_url).rstrip('/')}/sms.svc"
+    try:
+        wanted = Query(request.scope["query_string"], limit=service.config.max_query_bytes).values
+    except RequestError as error:
+        return error_page(error.status, error.title, error.detail)
+    document = None
+    if "wsdl" in wanted:
+        name = wanted["wsdl"].lower()
+        document = wsdl.main_wsdl(base, base) if not name else wsdl.wsdl0(base) if name == "wsdl0" else None
+    elif "xsd" in wanted:
+        name = wanted["xsd"].lower()
+        document = wsdl.schema(name, base) if name in wsdl.XSD_NAMES else None
+    elif "disco" in wanted:
+        document = wsdl.disco(base)
+    else:
+        page = (
+            f"<html><head><title>sms Service</title></head><body><h1>sms Service</h1><p>fake-cdyne serves "
+            f'CDYNE SMS Notify! here. WSDL: <a href="{base}?wsdl">{base}?wsdl</a>. REST: {base}/&lt;Operation&gt;; '
+            f"SOAP 1.1: {base}/Soap; SOAP 1.2: {base}/WS.</p></body></html>"
+        )
+        return Response(page, media_type="text/html; charset=utf-8")
+    if document is None:
+        return error_page(404, "Not Found", "There is no such metadata document: try ?wsdl or ?xsd=xsd0 to xsd3.")
+    return Response(document, media_type="text/xml; charset=utf-8")
 
 
 class ServiceRoute(BaseRoute):
@@ -188,7 +186,8 @@ class ServiceRoute(BaseRoute):
         self.service = service
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and scope["path"].lower().startswith("/sms.svc/"):
+        path = scope["path"].lower() if scope["type"] == "http" else ""
+        if path == "/sms.svc" or path.startswith("/sms.svc/"):
             return Match.FULL, {}
         return Match.NONE, {}
 
@@ -198,9 +197,16 @@ class ServiceRoute(BaseRoute):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
         lowered = path.lower()
-        prefix = next(p for p in PREFIXES if lowered.startswith(p))
         request = Request(scope, receive)
-        answer = await _respond(self.service, request, path[len(prefix) :])
+        if lowered == "/sms.svc":
+            await metadata(self.service, request)(scope, receive, send)
+            return
+        prefix = next(p for p in PREFIXES if lowered.startswith(p))
+        endpoint = soap.ENDPOINTS.get(path[len(prefix) :].strip("/").lower()) if prefix == "/sms.svc/" else None
+        if endpoint is not None:
+            answer = await soap.respond(self.service, request, endpoint)
+        else:
+            answer = await _respond(self.service, request, path[len(prefix) :])
         if isinstance(answer, Fault):
             codec = negotiate(request.headers.get("accept"), request.headers.get("content-type"), "xml")
             await play_fault(answer, codec, scope, receive, send)
