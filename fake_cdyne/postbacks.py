@@ -336,6 +336,9 @@ class Dispatcher:
                 error = f"timed out after {self.config.postback_timeout} s"
             except httpx.HTTPError as failure:
                 error = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+            except Exception as failure:  # not httpx's own: journal it as this attempt's error, and as a bug
+                error = f"{type(failure).__name__}: {failure}"
+                self._on_error(f"postback #{postback.id} attempt {number}", failure)
         latency = round((time.perf_counter() - started) * 1000, 3)
         if status is not None and not 200 <= status < 300:
             error = f"HTTP {status}"

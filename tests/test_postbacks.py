@@ -315,3 +315,21 @@ def test_shutdown_reports_undelivered_postbacks(
             fake.stop()
     assert "stopped with 1 postback(s) undelivered: #1 sent to" in caplog.text
     assert "(held)" in caplog.text
+
+
+def test_an_unexpected_failure_is_journalled_as_the_attempt(
+    key: str, receiver: PostbackReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fake_cdyne.postbacks import Dispatcher
+
+    async def broken(*args: object) -> int:
+        raise RuntimeError("the socket layer broke")
+
+    monkeypatch.setattr(Dispatcher, "_post", staticmethod(broken))
+    with FakeServer() as fake, httpx.Client(base_url=fake.url) as http:
+        send(http, key, StatusPostBackURL=receiver.url)
+        (entry,) = journal(http, key, 1)
+        assert entry["state"] == "failed"
+        assert entry["attempts"][0]["error"] == "RuntimeError: the socket layer broke"  # type: ignore[index]
+        (error,) = http.get("/_fake/errors").json()
+        assert error["where"] == "postback #1 attempt 1"

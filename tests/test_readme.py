@@ -20,7 +20,7 @@ def test_the_readme_has_examples() -> None:
 @pytest.mark.parametrize("index", range(len(EXAMPLES)))
 def test_readme_example_passes(pytester: pytest.Pytester, index: int) -> None:
     pytester.makepyfile(**{f"test_readme_{index}": EXAMPLES[index]})
-    result = pytester.runpytest()
+    result = pytester.runpytest_subprocess()  # as a user runs them, and sharing no imported modules
     result.assert_outcomes(passed=len(re.findall(r"^def test_", EXAMPLES[index], re.M)))
 
 
