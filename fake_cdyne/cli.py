@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import ssl
 import sys
+import urllib.request
 from collections.abc import Sequence
 
 from . import __version__
@@ -80,11 +82,37 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help=f"a scenario file, or a folder of them; repeatable [{_env('scenarios')}, comma-separated]",
     )
+    run.add_argument("--tls", action="store_true", default=None, help=f"serve https [{_env('tls')}]")
+    run.add_argument("--tls-cert", metavar="PEM", help=f"certificate for --tls; else one is made [{_env('tls_cert')}]")
+    run.add_argument("--tls-key", metavar="PEM", help=f"its private key [{_env('tls_key')}]")
+    run.add_argument(
+        "--tls-ca-out",
+        metavar="PATH",
+        help=f"where to write the CA of the made certificate, for clients to trust [{_env('tls_ca_out')}]",
+    )
     run.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     check = commands.add_parser("validate", help="check scenario files, naming file, line and key of each problem")
     check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
     commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    commands.add_parser(
+        "health", help="exit 0 if the fake configured by FAKE_CDYNE_* on this machine answers (container health check)"
+    )
     return parser
+
+
+def health() -> int:
+    """Ask the fake that the environment describes whether it is up: the port and TLS it was given."""
+    config = Config.from_env()
+    scheme = "https" if config.tls else "http"
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
+    url = f"{scheme}://{host}:{config.port}/_fake/health"
+    context = ssl._create_unverified_context() if config.tls else None  # a liveness probe of ourselves
+    try:
+        with urllib.request.urlopen(url, timeout=2, context=context) as reply:
+            return 0 if reply.status == 200 else 1
+    except OSError as error:
+        print(f"fake-cdyne: {url}: {error}", file=sys.stderr)
+        return 1
 
 
 def validate(paths: Sequence[str]) -> int:
@@ -104,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
         return validate(args.paths)
+    if args.command == "health":
+        return health()
     if args.command == "schema":
         print(SCHEMA_PATH.read_text(encoding="utf-8"), end="")
         return 0
@@ -111,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         name: getattr(args, name)
         for name in (
             "host", "port", "send_delay", "manual_clock", "max_message_length", "max_body_bytes",
-            "default_format", "accept_unknown_keys",
+            "default_format", "accept_unknown_keys", "tls", "tls_cert", "tls_key", "tls_ca_out",
         )
     }  # fmt: skip
     if args.extra_dids:

@@ -41,6 +41,13 @@ class Config:
     postback_workers: int = 32
     # On shutdown, how long queued postbacks may take; any left are reported, never silently dropped.
     postback_drain_seconds: float = 1.5
+    # Serve https: with tls_cert and tls_key, or a certificate made at start for localhost, 127.0.0.1,
+    # ::1, host and tls_names, signed by a CA whose certificate is written to tls_ca_out.
+    tls: bool = False
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_names: tuple[str, ...] = ()
+    tls_ca_out: str | None = None
     # When set, the control API (but /_fake/health) wants "Authorization: Bearer <token>".
     control_token: str | None = None
     # Scenario files or folders, loaded in order at start.

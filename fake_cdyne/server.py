@@ -14,9 +14,11 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp
 
+from . import tls
 from .app import create_app
 from .config import Config
 from .errors import FakeCdyneError
+from .tls import TLSFiles
 
 
 class ServerFailed(FakeCdyneError):
@@ -36,10 +38,10 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def base_url(sock: socket.socket) -> str:
+def base_url(sock: socket.socket, scheme: str = "http") -> str:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    return f"{scheme}://{shown}:{port}"
 
 
 class _Server(uvicorn.Server):
@@ -53,9 +55,16 @@ class _Server(uvicorn.Server):
             self.ready.set()
 
 
-def _uvicorn_config(app: ASGIApp, log_level: str) -> uvicorn.Config:
+def _uvicorn_config(app: ASGIApp, log_level: str, tls_files: TLSFiles | None = None) -> uvicorn.Config:
     return uvicorn.Config(
-        app, interface="asgi3", log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=2
+        app,
+        interface="asgi3",
+        log_level=log_level,
+        lifespan="on",
+        access_log=False,
+        timeout_graceful_shutdown=2,
+        ssl_certfile=tls_files.certfile if tls_files else None,
+        ssl_keyfile=tls_files.keyfile if tls_files else None,
     )
 
 
@@ -64,11 +73,20 @@ class ThreadedServer:
 
     name = "server"
 
-    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        tls_files: TLSFiles | None = None,
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port
-        self._server = _Server(_uvicorn_config(app, log_level))
+        self.tls_files = tls_files
+        self._server = _Server(_uvicorn_config(app, log_level, tls_files))
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
@@ -77,7 +95,7 @@ class ThreadedServer:
         """The server's root, e.g. ``http://127.0.0.1:54321``."""
         if self._socket is None:
             raise ServerFailed(f"the {self.name} is not started")
-        return base_url(self._socket)
+        return base_url(self._socket, "https" if self.tls_files else "http")
 
     def start(self, timeout: float = 10.0) -> Self:
         self._socket = bind(self.host, self.port)
@@ -113,7 +131,18 @@ class FakeServer(ThreadedServer):
     def __init__(self, config: Config | None = None, *, log_level: str = "warning") -> None:
         self.config = config or Config(port=0)
         self.starlette = create_app(self.config)
-        super().__init__(self.starlette, host=self.config.host, port=self.config.port, log_level=log_level)
+        super().__init__(
+            self.starlette,
+            host=self.config.host,
+            port=self.config.port,
+            log_level=log_level,
+            tls_files=tls.prepare(self.config),
+        )
+
+    @property
+    def ca_file(self) -> str | None:
+        """The CA certificate to trust, when the fake made its own TLS certificate."""
+        return self.tls_files.ca_file if self.tls_files else None
 
     @property
     def service_url(self) -> str:
@@ -124,13 +153,16 @@ class FakeServer(ThreadedServer):
 def serve(config: Config, log_level: str = "info") -> None:
     """Run in the foreground until interrupted, printing the base URL once listening."""
     app = create_app(config)  # first: a broken scenario file stops it before it listens
+    tls_files = tls.prepare(config)
     sock = bind(config.host, config.port)
-    url = base_url(sock)
-    server = _Server(_uvicorn_config(app, log_level))
+    url = base_url(sock, "https" if tls_files else "http")
+    server = _Server(_uvicorn_config(app, log_level, tls_files))
 
     def announce() -> None:
         if server.ready.wait():
             print(f"fake-cdyne serving {url}/sms.svc (control API: {url}/_fake/)", flush=True)
+            if tls_files and tls_files.ca_file:
+                print(f"fake-cdyne: clients should trust the CA certificate {tls_files.ca_file}", flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
     server.run(sockets=[sock])

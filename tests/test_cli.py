@@ -28,7 +28,7 @@ class Running:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.append(line)
-            match = re.search(r"serving (http://\S+)/sms\.svc", line)
+            match = re.search(r"serving (https?://\S+)/sms\.svc", line)
             if match:
                 self.url = match[1]
                 self.announced.set()
@@ -110,3 +110,14 @@ def test_help_names_every_environment_variable() -> None:
     result = subprocess.run([sys.executable, "-m", "fake_cdyne", "serve", "--help"], capture_output=True, text=True)
     for name in ("HOST", "PORT", "SEND_DELAY", "MANUAL_CLOCK", "MAX_MESSAGE_LENGTH", "DEFAULT_FORMAT", "EXTRA_DIDS"):
         assert f"FAKE_CDYNE_{name}" in result.stdout
+
+
+def test_health_command_follows_the_environment() -> None:
+    with start() as running:
+        port = running.url.rsplit(":", 1)[1]
+        env = {**os.environ, "FAKE_CDYNE_PORT": port}
+        ok = subprocess.run([sys.executable, "-m", "fake_cdyne", "health"], env=env, capture_output=True, timeout=20)
+        assert ok.returncode == 0
+        env["FAKE_CDYNE_TLS"] = "1"  # it is not serving TLS: the check must fail
+        bad = subprocess.run([sys.executable, "-m", "fake_cdyne", "health"], env=env, capture_output=True, timeout=20)
+        assert bad.returncode == 1

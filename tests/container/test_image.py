@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import subprocess
 import time
 import uuid
@@ -53,8 +54,10 @@ def image() -> str:
 
 
 class Container:
-    def __init__(self, image: str, port: int, *env: str) -> None:
+    def __init__(self, image: str, port: int, *env: str, volume: str | None = None) -> None:
         flags = [arg for pair in (("-e", e) for e in (f"FAKE_CDYNE_PORT={port}", *env)) for arg in pair]
+        if volume:
+            flags += ["-v", volume]
         self.id = podman("run", "-d", "--network", "host", "--ulimit", "host", *flags, image)
         self.url = f"http://127.0.0.1:{port}"
 
@@ -127,6 +130,20 @@ def test_scenarios_ship_in_the_image(image: str) -> None:
         params = {"PhoneNumber": "7575449510", "Message": "x", "LicenseKey": str(uuid.uuid4())}
         reply = httpx.get(f"{container.url}/sms.svc/SimpleSMSsend", params=params)
         assert "<SMSError>InternalError</SMSError>" in reply.text
+    finally:
+        container.remove()
+
+
+def test_https_in_the_container(image: str, tmp_path: Path) -> None:
+    tmp_path.chmod(0o777)  # the image's user writes the CA certificate here
+    port = free_port()
+    tls = ("FAKE_CDYNE_TLS=1", "FAKE_CDYNE_TLS_CA_OUT=/certs/ca.pem")
+    container = Container(image, port, *tls, volume=f"{tmp_path}:/certs")
+    try:
+        container.wait_healthy()  # the health check itself must speak TLS
+        trusted = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        reply = httpx.get(f"https://127.0.0.1:{port}/_fake/health", verify=trusted, timeout=10)
+        assert reply.json() == {"status": "ok"}
     finally:
         container.remove()
 
