@@ -4,19 +4,58 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
+from starlette.types import Message, Receive, Scope, Send
 
 from . import control
 from .clock import ManualClock, SystemClock
 from .config import Config
 from .rest import ServiceRoute
 from .service import Service
+
+
+def internal_error_text(error: str) -> str:
+    return (
+        f"fake-cdyne internal error ({error}). This is a bug in fake-cdyne, not in your client; "
+        "GET /_fake/errors lists it."
+    )
+
+
+class FakeCdyneApp(Starlette):
+    """The Starlette app, with ``/sms.svc`` answered before Starlette's per-request machinery: that is
+    the hot path every client request takes. Its failures are recorded and answered as the app's own."""
+
+    def __init__(self, service: Service, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.service = service
+        self.service_route = ServiceRoute(service)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.service_route.matches(scope)[0] is not Match.FULL:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.service_route.handle(scope, receive, tracking_send)
+        except Exception as exc:
+            record = self.service.record_error(f"{scope['method']} {scope['path']}", exc)
+            if started:
+                raise  # too late for an answer: the server closes the connection
+            await PlainTextResponse(internal_error_text(record.error), 500)(scope, receive, send)
 
 
 def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock | None = None) -> Starlette:
@@ -43,15 +82,11 @@ def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock
 
     async def internal_error(request: Request, exc: Exception) -> Response:
         record = service.record_error(f"{request.method} {request.url.path}", exc)
-        return PlainTextResponse(
-            f"fake-cdyne internal error ({record.error}). This is a bug in fake-cdyne, not in your client; "
-            "GET /_fake/errors lists it.",
-            500,
-        )
+        return PlainTextResponse(internal_error_text(record.error), 500)
 
-    app = Starlette(
+    app = FakeCdyneApp(
+        service,
         routes=[
-            ServiceRoute(service),
             Mount(
                 "/_fake",
                 routes=control.routes,

@@ -29,9 +29,14 @@ def quantise(moment: datetime) -> datetime:
     return base.replace(microsecond=round(ticks * 10 / 3) * 1000)
 
 
+NEVER_XML = "0001-01-01T00:00:00"
+NEVER_JSON = "\\/Date(-62135578800000-0500)\\/"
+
+
 def xml_datetime(moment: datetime | None) -> str:
     """``2016-12-12T00:15:52.98``: no zone, at most 3 fraction digits, trailing zeros trimmed."""
-    moment = moment or MIN_VALUE
+    if moment is None:
+        return NEVER_XML  # the common case, on every send: no formatting
     text = moment.strftime("%Y-%m-%dT%H:%M:%S") if moment.year >= 1000 else _iso_small_year(moment)
     millis = moment.microsecond // 1000
     if millis:
@@ -58,7 +63,8 @@ def eastern_offset(wall: datetime) -> timedelta:
 
 def wcf_json_date(moment: datetime | None) -> str:
     r"""``\/Date(-62135578800000-0500)\/`` exactly as WCF writes an Unspecified DateTime."""
-    moment = moment or MIN_VALUE
+    if moment is None:
+        return NEVER_JSON
     offset = eastern_offset(moment)
     millis = (moment - offset - EPOCH) // timedelta(milliseconds=1)
     hours, minutes = divmod(int(-offset.total_seconds()) // 60, 60)

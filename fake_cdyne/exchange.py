@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from html import escape
 
 from starlette.background import BackgroundTask
-from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope
 
 from .errors import PayloadTooLarge
 from .model import Message
@@ -24,18 +24,33 @@ def error_page(status: int, title: str, detail: str, headers: dict[str, str] | N
     return Response(body, status, headers=headers, media_type="text/html; charset=utf-8")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
+async def read_body(receive: Receive, content_length: str | None, limit: int) -> bytes:
+    """The whole body, refused with 413 as soon as it is known to be over the limit."""
+    declared = content_length or ""
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body is {declared} bytes; the limit is {limit} (max_body_bytes).")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"The body is over {limit} bytes (max_body_bytes).")
         chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
     return b"".join(chunks)
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """One request header (name in lower case, as ASGI gives them), without building a Headers object."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def start_after(service: Service, messages: Sequence[Message]) -> BackgroundTask | None:

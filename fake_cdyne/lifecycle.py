@@ -72,6 +72,9 @@ class Lifecycle:
     def _schedule_sending(self, message: Message) -> None:
         life = message.life
         delay = self.send_delay if life is None or life.sent_after is None else timedelta(seconds=life.sent_after)
+        if not delay and not self.scheduler.pending:
+            self._send(message)  # due now, nothing ahead of it: what the scheduler would do, sooner
+            return
         self.scheduler.call_at(self.scheduler.clock.now() + delay, lambda: self._send(message))
 
     def _send(self, message: Message) -> None:

@@ -98,8 +98,10 @@ class Operations:
     def advanced_send(self, request: AdvancedRequest, *, operation: str = "advancedsmssend") -> Sent:
         self.response_delay = 0.0
         # Every recipient's outcome first: a fault for any of them fails the request with nothing stored.
+        key = request.license_key
+        idle = self.scenarios.idle_for(key)
         plan = [
-            (sms, phone, self._consult(self._send_facts(operation, request.license_key, sms, phone)))
+            (sms, phone, None if idle else self._consult(self._send_facts(operation, key, sms, phone)))
             for sms in request.requests
             for phone in sms.phone_numbers
         ]

@@ -23,7 +23,7 @@ from .codecs import json as json_codec
 from .codecs import xml as xml_codec
 from .codecs.query import Query, negotiate
 from .errors import RequestError, UnsupportedMediaType
-from .exchange import error_page, read_body, start_after
+from .exchange import error_page, header, read_body
 from .faults import play_fault
 from .model import Message
 from .scenario_model import Fault
@@ -38,7 +38,8 @@ class Call:
     """One REST request on its way through an operation."""
 
     service: Service
-    request: Request
+    scope: Scope
+    receive: Receive
     query: Query
     codec: ModuleType
 
@@ -72,8 +73,8 @@ async def _simple_send_with_postback(call: Call) -> Outcome:
 
 
 async def _advanced_send(call: Call) -> Outcome:
-    parser = body_codec(call.request.headers.get("content-type"))
-    body = await read_body(call.request, call.service.config.max_body_bytes)
+    parser = body_codec(header(call.scope, b"content-type"))
+    body = await read_body(call.receive, header(call.scope, b"content-length"), call.service.config.max_body_bytes)
     sent = call.service.operations.advanced_send(parser.advanced_request(body))
     return call.codec.responses(sent.responses), sent.messages
 
@@ -125,30 +126,46 @@ def body_codec(content_type: str | None) -> ModuleType:
     )
 
 
-async def _respond(service: Service, request: Request, operation_path: str) -> Response | Fault:
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A successful CDYNE answer, sent as two raw ASGI messages (the hot path skips Response objects)."""
+
+    body: bytes
+    media_type: str
+    started: list[Message]
+
+    async def send(self, service: Service, send: Send) -> None:
+        headers = [(b"content-type", self.media_type.encode()), (b"content-length", str(len(self.body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+        if self.started:  # only now: no postback can ever beat the response that created its message
+            service.lifecycle.start(self.started)
+
+
+async def _respond(service: Service, scope: Scope, receive: Receive, operation_path: str) -> Reply | Response | Fault:
     operation = OPERATIONS.get(operation_path.strip("/").lower())
     if operation is None:
         names = ", ".join(op.name for op in OPERATIONS.values())
         return error_page(404, "Endpoint not found", f"No operation '{operation_path}'. The operations are: {names}.")
-    if request.method != operation.method:
+    method = scope["method"]
+    if method != operation.method:
         return error_page(
             405,
             "Method not allowed",
-            f"{operation.name} takes {operation.method}, not {request.method}.",
+            f"{operation.name} takes {operation.method}, not {method}.",
             headers={"Allow": operation.method},
         )
-    headers = request.headers
-    codec = negotiate(headers.get("accept"), headers.get("content-type"), service.config.default_format)
+    codec = negotiate(header(scope, b"accept"), header(scope, b"content-type"), service.config.default_format)
     try:
-        query = Query(request.scope["query_string"], limit=service.config.max_query_bytes)
-        content, started = await operation.run(Call(service, request, query, codec))
+        query = Query(scope["query_string"], limit=service.config.max_query_bytes)
+        content, started = await operation.run(Call(service, scope, receive, query, codec))
     except RequestError as error:
         return error_page(error.status, error.title, error.detail)
     except FaultRequested as requested:
         return requested.fault
     if service.operations.response_delay:
         await asyncio.sleep(service.operations.response_delay)  # real time: it tests the client's timeouts
-    return Response(content, media_type=codec.media_type, background=start_after(service, started))
+    return Reply(content, codec.media_type, started)
 
 
 def metadata(service: Service, request: Request) -> Response:
@@ -197,18 +214,20 @@ class ServiceRoute(BaseRoute):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
         lowered = path.lower()
-        request = Request(scope, receive)
         if lowered == "/sms.svc":
-            await metadata(self.service, request)(scope, receive, send)
+            await metadata(self.service, Request(scope, receive))(scope, receive, send)
             return
         prefix = next(p for p in PREFIXES if lowered.startswith(p))
         endpoint = soap.ENDPOINTS.get(path[len(prefix) :].strip("/").lower()) if prefix == "/sms.svc/" else None
+        answer: Reply | Response | Fault
         if endpoint is not None:
-            answer = await soap.respond(self.service, request, endpoint)
+            answer = await soap.respond(self.service, Request(scope, receive), endpoint)
         else:
-            answer = await _respond(self.service, request, path[len(prefix) :])
-        if isinstance(answer, Fault):
-            codec = negotiate(request.headers.get("accept"), request.headers.get("content-type"), "xml")
+            answer = await _respond(self.service, scope, receive, path[len(prefix) :])
+        if isinstance(answer, Reply):
+            await answer.send(self.service, send)
+        elif isinstance(answer, Fault):
+            codec = negotiate(header(scope, b"accept"), header(scope, b"content-type"), "xml")
             await play_fault(answer, codec, scope, receive, send)
         else:
             await answer(scope, receive, send)

@@ -72,6 +72,10 @@ class ScenarioEngine:
     def remove(self, license_key: uuid.UUID) -> bool:
         return self.per_key.pop(license_key, None) is not None
 
+    def idle_for(self, license_key: uuid.UUID) -> bool:
+        """True when no rule could apply to the key: callers then skip describing the request."""
+        return not self._rules and license_key not in self.per_key
+
     def decide(self, facts: Facts, now: datetime) -> Outcome | None:
         own = self.per_key.get(facts.license_key)
         for rule in [*(own.rules if own else []), *self._rules]:

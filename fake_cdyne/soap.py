@@ -260,7 +260,7 @@ async def respond(service: Service, request: Request, version: Version) -> Respo
         action = (request.headers.get("soapaction") or "").strip().strip('"') or None
     relates_to = None
     try:
-        body = await read_body(request, service.config.max_body_bytes)
+        body = await read_body(request.receive, request.headers.get("content-length"), service.config.max_body_bytes)
         parsed = parse_envelope(body, version, action)
         relates_to = parsed.message_id
         result, started = run(service, parsed)
