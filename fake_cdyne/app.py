@@ -11,10 +11,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Match, Mount, Route
+from starlette.routing import Match, Mount
 from starlette.types import Message, Receive, Scope, Send
 
-from . import control
+from . import control, inbox
 from .clock import ManualClock, SystemClock
 from .config import Config
 from .rest import ServiceRoute
@@ -68,14 +68,6 @@ def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock
         service.scheduler.close()
         await service.postbacks.stop(service.config.postback_drain_seconds)
 
-    async def index(request: Request) -> Response:
-        base = str(request.base_url).rstrip("/")
-        return PlainTextResponse(
-            f"fake-cdyne: a test double of CDYNE SMS Notify!\n\n"
-            f"Point your client at {base}/sms.svc (for example {base}/sms.svc/SimpleSMSsend).\n"
-            f"Control API: {base}/_fake/health, {base}/_fake/messages\n"
-        )
-
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         return PlainTextResponse(f"{exc.detail}: {request.method} {request.url.path}", exc.status_code)
@@ -87,12 +79,12 @@ def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock
     app = FakeCdyneApp(
         service,
         routes=[
+            *inbox.routes,  # first: /_fake/ui is the page, open like any page; its data needs the token
             Mount(
                 "/_fake",
                 routes=control.routes,
                 middleware=[Middleware(control.RequireToken, token=service.config.control_token)],
             ),
-            Route("/", index),
         ],
         lifespan=lifespan,
         exception_handlers={

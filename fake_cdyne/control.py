@@ -10,11 +10,12 @@ import dataclasses
 import json
 import secrets
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -384,6 +385,26 @@ async def clock_advance(request: Request) -> Response:
     return JSONResponse({"now": _iso(service.clock.now()), "ran": ran})
 
 
+async def inbox_json(request: Request) -> Response:
+    from .inbox import conversations
+
+    found = conversations(_service(request), _optional_key(request), request.query_params.get("q", ""))
+    return JSONResponse(found)
+
+
+async def events(request: Request) -> Response:
+    """Server-sent events: ``data: {"kind", "license_key"}`` whenever something changed."""
+    hub = _service(request).events
+
+    async def stream() -> AsyncIterator[str]:
+        yield "retry: 1000\n: connected\n\n"
+        async for notice in hub.subscribe():
+            yield ": keep-alive\n\n" if notice is None else f"data: {notice}\n\n"
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+
 async def openapi_json(request: Request) -> Response:
     service = _service(request)
     base = str(request.base_url).rstrip("/")
@@ -422,6 +443,8 @@ routes = [
     Route("/clock/advance", clock_advance, methods=["POST"]),
     Route("/errors", errors),
     Route("/openapi.json", openapi_json),
+    Route("/inbox", inbox_json),
+    Route("/events", events),
 ]
 
 

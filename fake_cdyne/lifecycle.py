@@ -27,7 +27,7 @@ HELP_REPLY = "Reply STOP to stop receiving messages from this number. Msg&data r
 
 @dataclass(frozen=True, slots=True)
 class LifeEvent:
-    kind: Literal["sent", "refused", "receipt", "incoming"]
+    kind: Literal["created", "sent", "refused", "receipt", "incoming"]
     account: Account
     message: Message | None = None
     incoming: IncomingMessage | None = None
@@ -55,10 +55,16 @@ class Lifecycle:
     def start(self, messages: Iterable[Message]) -> None:
         """Begin the life of freshly stored messages; called once their send has been answered."""
         for message in messages:
+            self._announce_created(message)
             if message.state is MessageState.SCHEDULED and message.scheduled_for is not None:
                 self.scheduler.call_at(message.scheduled_for, functools.partial(self._queue, message))
             else:
                 self._schedule_sending(message)
+
+    def _announce_created(self, message: Message) -> None:
+        account = self.store.accounts.get(message.license_key)
+        if account is not None:
+            self._announce(LifeEvent("created", account, message=message))
 
     def _queue(self, message: Message) -> None:
         if message.state is not MessageState.SCHEDULED:

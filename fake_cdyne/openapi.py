@@ -246,6 +246,15 @@ ROUTES: list[tuple[str, str, str, list[tuple[str, str, bool]], dict[str, Any] | 
     ),
     ("get", "/_fake/errors", "Failures inside the fake", [], None, {"type": "array"}),
     ("get", "/_fake/openapi.json", "This document", [], None, {"type": "object"}),
+    (
+        "get",
+        "/_fake/inbox",
+        "Conversations, for the web inbox",
+        [(*KEY, False), ("q", "a phone number or text to look for", False)],
+        None,
+        {"type": "array"},
+    ),
+    ("get", "/_fake/events", "Server-sent events: a notice whenever something changed", [], None, {"type": "string"}),
 ]
 
 

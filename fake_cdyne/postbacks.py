@@ -105,13 +105,22 @@ def postbacks_for(event: LifeEvent) -> list[Outgoing]:
         return [Outgoing("sent", message.id, message.postback_url, sent_form(message, sent=True))]
     if event.kind == "refused":
         return [Outgoing("refused", message.id, message.postback_url, sent_form(message, sent=False))]
-    body = receipt_form(message, event.code or "", event.description or "")
-    return [Outgoing("receipt", message.id, message.postback_url, body)]
+    if event.kind == "receipt":
+        body = receipt_form(message, event.code or "", event.description or "")
+        return [Outgoing("receipt", message.id, message.postback_url, body)]
+    return []  # "created" and any later kind: CDYNE posts nothing for them
 
 
 class Dispatcher:
-    def __init__(self, config: Config, scheduler: Scheduler, on_error: Callable[[str, BaseException], object]):
+    def __init__(
+        self,
+        config: Config,
+        scheduler: Scheduler,
+        on_error: Callable[[str, BaseException], object],
+        on_change: Callable[[str, uuid.UUID | None], None] | None = None,
+    ):
         self.config = config
+        self._on_change = on_change
         self.scheduler = scheduler
         self._on_error = on_error
         self.journal: dict[int, Postback] = {}
@@ -247,6 +256,8 @@ class Dispatcher:
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
+        if self._on_change is not None:
+            self._on_change("postback", None)
 
     # ---- delivery ------------------------------------------------------------------------------
 

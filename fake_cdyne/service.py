@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from .clock import ManualClock, Scheduler, SystemClock
 from .config import Config
+from .events import EventHub
 from .lifecycle import Lifecycle
 from .operations import Operations
 from .postbacks import Dispatcher
@@ -54,8 +55,10 @@ class Service:
         self.operations = Operations(
             self.store, self.clock, self.scenarios, max_message_length=config.max_message_length
         )
-        self.postbacks = Dispatcher(config, self.scheduler, self.record_error)
+        self.events = EventHub()
+        self.postbacks = Dispatcher(config, self.scheduler, self.record_error, on_change=self.events.publish)
         self.lifecycle.listeners.append(self.postbacks.on_life_event)
+        self.lifecycle.listeners.append(lambda event: self.events.publish(event.kind, event.account.license_key))
         self._declare(account for scenario in scenarios for account in scenario.accounts)
 
     def _declare(self, accounts: Iterable[AccountSpec]) -> None:
@@ -76,6 +79,7 @@ class Service:
         self.store.reset(license_key)
         self.postbacks.reset(license_key)
         self.scenarios.forget(license_key)
+        self.events.publish("reset", license_key)
         self._declare(
             account
             for scenario in self.scenarios.scenarios

@@ -333,3 +333,10 @@ def test_an_unexpected_failure_is_journalled_as_the_attempt(
         assert entry["attempts"][0]["error"] == "RuntimeError: the socket layer broke"  # type: ignore[index]
         (error,) = http.get("/_fake/errors").json()
         assert error["where"] == "postback #1 attempt 1"
+
+
+def test_a_created_message_posts_nothing_until_it_is_sent(
+    manual_http: httpx.Client, key: str, receiver: PostbackReceiver
+) -> None:
+    send(manual_http, key, StatusPostBackURL=receiver.url)  # created and queued; sent after 5 s
+    assert manual_http.get("/_fake/postbacks", params={"license_key": key}).json() == []

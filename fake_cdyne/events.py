@@ -1,0 +1,41 @@
+"""Change notices for live pages: every subscriber learns *that* something changed, and re-reads.
+
+Notices coalesce: a subscriber that has not yet taken one is not sent another, so a burst of 10,000
+postbacks costs a page one refresh, and a slow page never makes the fake hold memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+
+class EventHub:
+    def __init__(self) -> None:
+        self._subscribers: set[asyncio.Queue[str]] = set()
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, kind: str, license_key: uuid.UUID | None = None) -> None:
+        payload = json.dumps({"kind": kind, "license_key": str(license_key) if license_key else None})
+        for queue in self._subscribers:
+            if queue.empty():
+                queue.put_nowait(payload)
+
+    async def subscribe(self, keepalive: float = 15.0) -> AsyncIterator[str | None]:
+        """Notices as they come; None every ``keepalive`` seconds without one."""
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self._subscribers.add(queue)
+        try:
+            while True:
+                notice = None
+                with contextlib.suppress(TimeoutError):
+                    notice = await asyncio.wait_for(queue.get(), keepalive)
+                yield notice
+        finally:
+            self._subscribers.discard(queue)

@@ -1,0 +1,211 @@
+// fake-cdyne inbox: renders /_fake/inbox and re-reads it whenever /_fake/events says something changed.
+// Every action goes through the control API, as a test's would. User text only ever goes in textContent.
+"use strict";
+
+const $ = (selector, root = document) => root.querySelector(selector);
+let token = sessionStorage.getItem("fakeCdyneToken") || "";
+let refreshTimer = null;
+
+function headers(extra = {}) {
+  return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
+}
+
+async function api(method, path, body) {
+  const response = await fetch(`/_fake${path}`, {
+    method,
+    headers: headers(body ? { "Content-Type": "application/json" } : {}),
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (response.status === 401) {
+    askForToken();
+    throw new Error("The control API wants its token (FAKE_CDYNE_CONTROL_TOKEN).");
+  }
+  const data = await response.json();
+  if (!response.ok) throw new Error(data.error || response.statusText);
+  return data;
+}
+
+function askForToken() {
+  $("#token-label").hidden = false;
+}
+
+function status(message) {
+  $("#status").textContent = message;
+}
+
+function element(tag, className, content) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (content !== undefined) node.textContent = content;
+  return node;
+}
+
+function button(label, onClick) {
+  const node = element("button", "", label);
+  node.type = "button";
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleTimeString() : "";
+}
+
+async function act(work, done) {
+  try {
+    await work;
+    status(done);
+  } catch (error) {
+    status(error.message);
+  }
+}
+
+function schedule() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 80);
+}
+
+async function refresh() {
+  const params = new URLSearchParams();
+  const key = $("#filter-key").value.trim();
+  const query = $("#filter-q").value.trim();
+  if (key) params.set("license_key", key);
+  if (query) params.set("q", query);
+  try {
+    const conversations = await api("GET", `/inbox?${params}`);
+    render(conversations);
+    status(`${conversations.length} conversation(s), updated ${new Date().toLocaleTimeString()}`);
+  } catch (error) {
+    status(error.message);
+  }
+}
+
+function render(conversations) {
+  const main = $("#conversations");
+  // Keep what is being typed, and where the focus is, across live updates.
+  const drafts = new Map();
+  let focused = null;
+  for (const form of main.querySelectorAll("form.reply")) {
+    const input = form.elements.message;
+    drafts.set(form.dataset.id, input.value);
+    if (document.activeElement === input) focused = form.dataset.id;
+  }
+  main.replaceChildren(...conversations.map(renderConversation));
+  if (!conversations.length) main.append(element("p", "empty", "No texts yet: send one to the service and it shows here."));
+  for (const form of main.querySelectorAll("form.reply")) {
+    const input = form.elements.message;
+    input.value = drafts.get(form.dataset.id) || "";
+    if (focused === form.dataset.id) input.focus();
+  }
+}
+
+function renderConversation(conversation) {
+  const node = $("#conversation").content.firstElementChild.cloneNode(true);
+  const id = `${conversation.license_key}/${conversation.phone}`;
+  const key = conversation.license_key;
+  node.dataset.id = id;
+  $(".phone", node).textContent = conversation.phone;
+  $(".key", node).textContent = `license key ${key}`;
+  const meta = [`to and from ${conversation.dids.join(", ")}`];
+  if (conversation.blocked) meta.push("blocked: the phone texted STOP");
+  if (conversation.held_postbacks) meta.push(`${conversation.held_postbacks} postback(s) held`);
+  $(".meta", node).textContent = meta.join(" · ");
+  $(".thread", node).replaceChildren(...conversation.items.map((item) => renderText(item, key)));
+
+  const form = $("form.reply", node);
+  form.dataset.id = id;
+  $(".reply-label", node).textContent = `Reply as ${conversation.phone}`;
+  const reply = (message) =>
+    act(api("POST", "/incoming", { license_key: key, from: conversation.phone, message }), `${conversation.phone} texted “${message}”.`);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = form.elements.message;
+    const message = input.value;
+    input.value = "";
+    reply(message);
+  });
+  for (const word of form.querySelectorAll("button[data-word]")) {
+    word.addEventListener("click", () => reply(word.dataset.word));
+  }
+  $(".release", node).addEventListener("click", () =>
+    act(api("POST", "/postbacks/release", { license_key: key }), "Held postbacks released."));
+  $(".reset", node).addEventListener("click", () =>
+    act(api("POST", "/reset", { license_key: key }), `License key ${key} reset.`));
+  return node;
+}
+
+function renderText(item, key) {
+  const node = element("li", `text ${item.direction}`);
+  node.append(element("p", "body", item.message));
+  const info = element("p", "info");
+  if (item.direction === "out") {
+    info.append(element("span", "state", item.state), ` · sent ${when(item.sent_at) || "not yet"} · ${item.segments} part(s)`);
+    if (item.reference_id) info.append(` · ReferenceID ${item.reference_id}`);
+    const actions = element("span", "actions");
+    actions.append(" ",
+      button("Deliver", () => act(api("POST", `/messages/${item.message_id}/receipt`, { code: "000" }), "Delivery receipt sent.")),
+      " ",
+      button("Refuse", () => act(api("POST", `/messages/${item.message_id}/refuse`, {}), "The carrier refused it.")));
+    info.append(actions);
+  } else {
+    info.append(`received ${when(item.received_at)}${item.read ? " · read" : " · unread"}`);
+  }
+  node.append(info);
+  if (item.postbacks.length) node.append(renderPostbacks(item.postbacks));
+  return node;
+}
+
+function renderPostbacks(postbacks) {
+  const list = element("ul", "postbacks");
+  list.setAttribute("aria-label", "Postbacks");
+  for (const postback of postbacks) {
+    const entry = element("li");
+    entry.append(element("span", postback.state, `${postback.kind} postback: ${postback.state}`));
+    for (const attempt of postback.attempts) {
+      const outcome = attempt.error ? attempt.error : `HTTP ${attempt.status}`;
+      entry.append(` · attempt ${attempt.number}: ${outcome}, ${Math.round(attempt.latency_ms)} ms`);
+    }
+    const details = element("details");
+    details.append(element("summary", "", "body"), element("pre", "", `POST ${postback.url}\n\n${postback.body}`));
+    entry.append(details);
+    list.append(entry);
+  }
+  return list;
+}
+
+async function listen() {
+  // Server-sent events through fetch: EventSource cannot send the control token.
+  try {
+    const response = await fetch("/_fake/events", { headers: headers() });
+    if (response.status === 401) {
+      askForToken();
+    } else {
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const event = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (event.split("\n").some((line) => line.startsWith("data:"))) schedule();
+        }
+      }
+    }
+  } catch (error) {
+    status(`Live updates paused: ${error.message}`);
+  }
+  setTimeout(listen, 1000);
+}
+
+$("#filters").addEventListener("input", schedule);
+$("#filters").addEventListener("submit", (event) => event.preventDefault());
+$("#token").addEventListener("change", (event) => {
+  token = event.target.value;
+  sessionStorage.setItem("fakeCdyneToken", token);
+  refresh();
+});
+refresh();
+listen();

@@ -1,0 +1,143 @@
+"""The web inbox in a real browser (Debian's chromium, driven by Playwright).
+
+Skipped when no chromium is installed, unless FAKE_CDYNE_BROWSER_TESTS=1 (as CI sets it), which makes
+a missing browser a failure. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fake_cdyne import FakeServer, PostbackReceiver
+
+CHROMIUM = os.environ.get("FAKE_CDYNE_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+REQUIRED = os.environ.get("FAKE_CDYNE_BROWSER_TESTS") == "1"
+
+if not REQUIRED and not Path(CHROMIUM).exists():
+    pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, fake: FakeServer) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    opened = context.new_page()
+    opened.goto(f"{fake.url}/")
+    expect(opened.get_by_role("heading", name="fake-cdyne inbox")).to_be_visible()
+    yield opened
+    context.close()
+
+
+def show_only(page: Page, key: str) -> None:
+    """Filter to one license key and wait until the page shows it has nothing for it yet."""
+    page.get_by_label("License key").fill(key)
+    expect(page.get_by_role("status")).to_contain_text("0 conversation(s)")
+
+
+def test_a_text_appears_live_and_a_reply_from_the_page_reaches_the_app(
+    page: Page, http: httpx.Client, key: str
+) -> None:
+    show_only(page, key)
+    with PostbackReceiver() as receiver:
+        params = {"PhoneNumber": "7575449599", "Message": "Your table for 4 is ready", "LicenseKey": key,
+                  "StatusPostBackURL": f"{receiver.url}/sms"}  # fmt: skip
+        http.get("/sms.svc/SimpleSMSsendWithPostback", params=params).raise_for_status()
+        conversation = page.locator(f'section[data-id="{key}/17575449599"]')
+        expect(conversation.get_by_text("Your table for 4 is ready")).to_be_visible()  # no reload, no click
+        expect(conversation.get_by_text("sent postback: delivered")).to_be_visible()
+
+        reply = conversation.get_by_label("Reply as 17575449599")
+        reply.fill("On my way")
+        reply.press("Enter")  # the keyboard is enough
+        expect(conversation.get_by_text("On my way")).to_be_visible()
+        posts = receiver.wait_for(2)
+    assert posts[1].form["Message"] == "On my way"
+    assert posts[1].form["MatchedMessageID"] == posts[0].form["MessageID"]
+    unread = http.get("/sms.svc/GetUnreadIncomingMessages", params={"LicenseKey": key}).text
+    assert "<Message>On my way</Message>" in unread
+    expect(conversation.get_by_text("reply postback: delivered")).to_be_visible()
+    conversation.get_by_text("body").last.click()
+    expect(conversation.get_by_text("Message=On+my+way")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "inbox.png"), full_page=True)
+
+
+def test_actions_from_the_page(page: Page, http: httpx.Client, key: str) -> None:
+    show_only(page, key)
+    with PostbackReceiver() as receiver:
+        http.post("/_fake/postbacks/hold", json={"license_key": key}).raise_for_status()
+        params = {"PhoneNumber": "7575449598", "Message": "Hello", "LicenseKey": key, "StatusPostBackURL": receiver.url}
+        http.get("/sms.svc/SimpleSMSsendWithPostback", params=params).raise_for_status()
+        conversation = page.locator(f'section[data-id="{key}/17575449598"]')
+        expect(conversation.get_by_text("1 postback(s) held")).to_be_visible()
+        conversation.get_by_role("button", name="Release held postbacks").click()
+        assert receiver.wait_for(1)[0].form["SMSSent"] == "1"
+        conversation.get_by_role("button", name="Deliver").click()
+        assert receiver.wait_for(2)[1].kind == "receipt"
+        conversation.get_by_role("button", name="STOP").click()
+        expect(conversation.get_by_text("blocked: the phone texted STOP")).to_be_visible()
+    assert "<SMSError>STOPfromPhoneNumber</SMSError>" in http.get("/sms.svc/SimpleSMSsend", params=params).text
+    conversation.get_by_role("button", name="Reset this license key").click()
+    expect(page.get_by_role("status")).to_contain_text("0 conversation(s)")
+
+
+def test_search_and_a_narrow_screen(browser: Browser, fake: FakeServer, http: httpx.Client, key: str) -> None:
+    for phone, text in (("7575449501", "pizza at eight"), ("7575449502", "dentist tomorrow")):
+        http.get("/sms.svc/SimpleSMSsend", params={"PhoneNumber": phone, "Message": text, "LicenseKey": key})
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    page.goto(f"{fake.url}/_fake/ui")
+    page.get_by_label("License key").fill(key)
+    page.get_by_label("Number or text").fill("dentist")
+    expect(page.get_by_role("status")).to_contain_text("1 conversation(s)")
+    expect(page.get_by_text("dentist tomorrow")).to_be_visible()
+    expect(page.get_by_text("pizza at eight")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS / "inbox-narrow.png"), full_page=True)
+    context.close()
+
+
+def test_the_page_uses_nothing_from_outside(page: Page, fake: FakeServer) -> None:
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.reload()
+    expect(page.get_by_role("heading", name="fake-cdyne inbox")).to_be_visible()
+    assert requests
+    assert all(url.startswith(fake.url) for url in requests), requests
+
+
+def test_a_token_protected_fake_asks_for_it(browser: Browser) -> None:
+    from fake_cdyne import Config
+
+    with FakeServer(Config(port=0, control_token="s3cret")) as guarded:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{guarded.url}/")
+        token = page.get_by_label("Control token")
+        expect(token).to_be_visible()
+        token.fill("s3cret")
+        token.press("Enter")
+        expect(page.get_by_role("status")).to_contain_text("conversation(s)")
+        context.close()
+
+
+def test_no_token_field_without_a_token(page: Page) -> None:
+    expect(page.get_by_label("Control token")).to_be_hidden()
