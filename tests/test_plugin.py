@@ -31,33 +31,24 @@ def test_sends(fake_cdyne):
     pytester.runpytest().assert_outcomes(passed=1)
 
 
-def test_each_test_has_its_own_account(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        SENDS
-        + """
-import pytest
-
-@pytest.mark.parametrize("n", range(4))
-def test_alone(fake_cdyne, n):
-    send(fake_cdyne, message=f"number {n}")
-    assert [m.message for m in fake_cdyne.messages] == [f"number {n}"]
-"""
+def alone(count: int) -> str:
+    """``count`` tests that each see only their own text."""
+    return SENDS + (
+        "import pytest\n\n"
+        f"@pytest.mark.parametrize('n', range({count}))\n"
+        "def test_alone(fake_cdyne, n):\n"
+        "    send(fake_cdyne, message=f'number {n}')\n"
+        "    assert [m.message for m in fake_cdyne.messages] == [f'number {n}']\n"
     )
+
+
+def test_each_test_has_its_own_account(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(alone(4))
     pytester.runpytest().assert_outcomes(passed=4)
 
 
 def test_isolated_under_xdist(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        SENDS
-        + """
-import pytest
-
-@pytest.mark.parametrize("n", range(6))
-def test_alone(fake_cdyne, n):
-    send(fake_cdyne, message=f"number {n}")
-    assert [m.message for m in fake_cdyne.messages] == [f"number {n}"]
-"""
-    )
+    pytester.makepyfile(alone(6))
     result = pytester.runpytest_subprocess("-n", "2", "-p", "xdist")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["*2 workers*"])
