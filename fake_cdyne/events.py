@@ -22,6 +22,8 @@ class EventHub:
         return len(self._subscribers)
 
     def publish(self, kind: str, license_key: uuid.UUID | None = None) -> None:
+        if not self._subscribers:
+            return  # the common case, on every state change of every postback
         payload = json.dumps({"kind": kind, "license_key": str(license_key) if license_key else None})
         for queue in self._subscribers:
             if queue.empty():
