@@ -39,6 +39,8 @@ class Config:
     # When set, postbacks go only to these hosts; others are recorded as failed without a request.
     postback_allowed_hosts: tuple[str, ...] = ()
     postback_workers: int = 32
+    # A CA certificate to trust, besides the system's, for https postbacks (a receiver's test CA).
+    postback_ca_file: str | None = None
     # On shutdown, how long queued postbacks may take; any left are reported, never silently dropped.
     postback_drain_seconds: float = 1.5
     # Serve https: with tls_cert and tls_key, or a certificate made at start for localhost, 127.0.0.1,

@@ -24,10 +24,9 @@ from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
-import httpx
-
 from .clock import Scheduler
 from .config import Config
+from .form_post import FormPoster, PostFailed
 from .lifecycle import LifeEvent
 from .postback_forms import receipt_form, reply_form, sent_form
 
@@ -135,7 +134,7 @@ class Dispatcher:
         self._queue: asyncio.Queue[Postback] | None = None
         self._early: list[Postback] = []
         self._workers: list[asyncio.Task[None]] = []
-        self._clients: list[httpx.AsyncClient] = []
+        self._poster: FormPoster | None = None
         self._tls: ssl.SSLContext | None = None
         self._changed = asyncio.Event()
 
@@ -261,26 +260,22 @@ class Dispatcher:
 
     # ---- delivery ------------------------------------------------------------------------------
 
-    def _new_client(self) -> httpx.AsyncClient:
-        # One small pool per worker: httpx checks every pooled connection on each request, so one
-        # shared pool of N connections costs O(N) system calls per postback. The TLS context (which
-        # loads the CA bundle, ~30 ms) is made once, when the first postback needs it.
+    def _tls_context(self) -> ssl.SSLContext:
+        # Made once, when the first https postback needs it: loading the CA bundle takes ~30 ms.
         if self._tls is None:
             self._tls = ssl.create_default_context()
-        client = httpx.AsyncClient(
-            verify=self._tls,
-            timeout=self.config.postback_timeout,
-            follow_redirects=False,
-            trust_env=False,  # a proxy in the environment must not reroute postbacks
-            limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
-        )
-        for name in ("accept", "accept-encoding"):
-            client.headers.pop(name, None)
-        client.headers["user-agent"] = USER_AGENT
-        return client
+            if self.config.postback_ca_file:
+                self._tls.load_verify_locations(cafile=self.config.postback_ca_file)
+        return self._tls
 
     async def start(self) -> None:
         self._queue = asyncio.Queue()
+        self._poster = FormPoster(
+            timeout=self.config.postback_timeout,
+            user_agent=USER_AGENT,
+            max_response=MAX_RESPONSE_BYTES,
+            tls=self._tls_context,
+        )
         self._workers = [asyncio.create_task(self._work()) for _ in range(self.config.postback_workers)]
         for postback in self._early:
             self._queue.put_nowait(postback)
@@ -294,8 +289,8 @@ class Dispatcher:
         for worker in self._workers:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
-        for client in self._clients:
-            await client.aclose()
+        if self._poster is not None:
+            await self._poster.aclose()
         undelivered = [p for p in self.journal.values() if p.state not in FINISHED]
         if undelivered:
             listed = ", ".join(f"#{p.id} {p.kind} to {p.url} ({p.state.value})" for p in undelivered[:20])
@@ -305,14 +300,10 @@ class Dispatcher:
 
     async def _work(self) -> None:
         assert self._queue is not None
-        client: httpx.AsyncClient | None = None
         while True:
             postback = await self._queue.get()
-            if client is None:
-                client = self._new_client()
-                self._clients.append(client)
             try:
-                await self._attempt(client, postback)
+                await self._attempt(postback)
             except Exception as error:  # a bug in the fake: keep it visible, keep delivering others
                 self._set_state(postback, State.FAILED)
                 self._on_error(f"postback #{postback.id}", error)
@@ -334,7 +325,7 @@ class Dispatcher:
             return f"host {host!r} is not in postback_allowed_hosts"
         return None
 
-    async def _attempt(self, client: httpx.AsyncClient, postback: Postback) -> None:
+    async def _attempt(self, postback: Postback) -> None:
         number = len(postback.attempts) + 1
         at = self.scheduler.clock.now()
         started = time.perf_counter()
@@ -342,12 +333,10 @@ class Dispatcher:
         error = self.refusal(postback.url)
         if error is None:
             try:
-                status = await self._post(client, postback)
-            except httpx.TimeoutException:
-                error = f"timed out after {self.config.postback_timeout} s"
-            except httpx.HTTPError as failure:
-                error = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
-            except Exception as failure:  # not httpx's own: journal it as this attempt's error, and as a bug
+                status = await self._post(postback)
+            except PostFailed as failure:
+                error = str(failure)
+            except Exception as failure:  # not a failure of the post: journal it as this attempt's error, and as a bug
                 error = f"{type(failure).__name__}: {failure}"
                 self._on_error(f"postback #{postback.id} attempt {number}", failure)
         latency = round((time.perf_counter() - started) * 1000, 3)
@@ -367,13 +356,6 @@ class Dispatcher:
         else:
             self._set_state(postback, State.FAILED)
 
-    @staticmethod
-    async def _post(client: httpx.AsyncClient, postback: Postback) -> int:
-        headers = {"content-type": "application/x-www-form-urlencoded"}
-        async with client.stream("POST", postback.url, content=postback.body.encode(), headers=headers) as reply:
-            read = 0
-            async for chunk in reply.aiter_raw():
-                read += len(chunk)
-                if read >= MAX_RESPONSE_BYTES:
-                    break
-            return reply.status_code
+    async def _post(self, postback: Postback) -> int:
+        assert self._poster is not None
+        return await self._poster.post(postback.url, postback.body.encode())

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 from starlette.types import Message, Receive, Scope, Send
 
 from .server import ThreadedServer
+from .tls import TLSFiles
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,9 @@ class ReceivedPost:
 class PostbackReceiver(ThreadedServer):
     name = "postback receiver"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        super().__init__(self._app, host=host, port=port)
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, tls_files: TLSFiles | None = None) -> None:
+        """``tls_files``: serve https with this certificate (a test CA's, for example)."""
+        super().__init__(self._app, host=host, port=port, tls_files=tls_files)
         self.posts: list[ReceivedPost] = []
         self._arrived = threading.Condition()
         self._failures: Counter[str] = Counter()

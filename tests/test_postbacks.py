@@ -325,7 +325,7 @@ def test_an_unexpected_failure_is_journalled_as_the_attempt(
     async def broken(*args: object) -> int:
         raise RuntimeError("the socket layer broke")
 
-    monkeypatch.setattr(Dispatcher, "_post", staticmethod(broken))
+    monkeypatch.setattr(Dispatcher, "_post", broken)
     with FakeServer() as fake, httpx.Client(base_url=fake.url) as http:
         send(http, key, StatusPostBackURL=receiver.url)
         (entry,) = journal(http, key, 1)

@@ -79,3 +79,30 @@ def test_serve_with_tls_says_which_ca_to_trust(tmp_path: Path) -> None:
         assert httpx.get(
             f"{running.url}/_fake/health", verify=ssl.create_default_context(cafile=str(ca_out))
         ).is_success
+
+
+def test_postbacks_to_an_https_receiver(tmp_path: Path) -> None:
+    from fake_cdyne import PostbackReceiver
+    from fake_cdyne.tls import TLSFiles
+
+    authority = trustme.CA()
+    leaf = authority.issue_cert("127.0.0.1")
+    pem, ca = tmp_path / "receiver.pem", tmp_path / "ca.pem"
+    leaf.private_key_and_cert_chain_pem.write_to_path(str(pem))
+    authority.cert_pem.write_to_path(str(ca))
+    key = str(uuid.uuid4())
+    params = {"PhoneNumber": "7575449510", "Message": "x", "LicenseKey": key}
+    with PostbackReceiver(tls_files=TLSFiles(str(pem), str(pem), None)) as receiver:
+        assert receiver.url.startswith("https://")
+        with FakeServer() as untrusting, httpx.Client(base_url=untrusting.url) as http:
+            http.get("/sms.svc/SimpleSMSsendWithPostback", params=params | {"StatusPostBackURL": receiver.url})
+            (entry,) = http.get("/_fake/postbacks/wait", params={"license_key": key}).json()
+            assert "CERTIFICATE_VERIFY_FAILED" in entry["attempts"][0]["error"]
+        with (
+            FakeServer(Config(port=0, postback_ca_file=str(ca))) as trusting,
+            httpx.Client(base_url=trusting.url) as http,
+        ):
+            http.get("/sms.svc/SimpleSMSsendWithPostback", params=params | {"StatusPostBackURL": f"{receiver.url}/s"})
+            (entry,) = http.get("/_fake/postbacks/wait", params={"license_key": key}).json()
+            assert entry["state"] == "delivered"
+        assert receiver.wait_for(1)[0].form["SMSSent"] == "1"
