@@ -11,13 +11,13 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Match, Mount
+from starlette.routing import Mount
 from starlette.types import Message, Receive, Scope, Send
 
 from . import control, inbox
 from .clock import ManualClock, SystemClock
 from .config import Config
-from .rest import ServiceRoute
+from .rest import ServiceEndpoint
 from .service import Service
 
 
@@ -35,10 +35,10 @@ class FakeCdyneApp(Starlette):
     def __init__(self, service: Service, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.service = service
-        self.service_route = ServiceRoute(service)
+        self.endpoint = ServiceEndpoint(service)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.service_route.matches(scope)[0] is not Match.FULL:
+        if scope["type"] != "http" or not self.endpoint.serves(scope["path"]):
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self
@@ -50,7 +50,7 @@ class FakeCdyneApp(Starlette):
             await send(message)
 
         try:
-            await self.service_route.handle(scope, receive, tracking_send)
+            await self.endpoint.handle(scope, receive, tracking_send)
         except Exception as exc:
             record = self.service.record_error(f"{scope['method']} {scope['path']}", exc)
             if started:

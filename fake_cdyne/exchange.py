@@ -1,14 +1,14 @@
 """Pieces of one HTTP exchange that REST and SOAP share: reading a body within its limit, a short
-error page, and starting the life of the messages a send created once its response has gone out."""
+error page, and a successful answer that starts the life of the messages a send created only once it
+has been sent."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
-from starlette.background import BackgroundTask
 from starlette.responses import Response
-from starlette.types import Receive, Scope
+from starlette.types import Receive, Scope, Send
 
 from .errors import PayloadTooLarge
 from .model import Message
@@ -53,12 +53,17 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def start_after(service: Service, messages: Sequence[Message]) -> BackgroundTask | None:
-    """A task Starlette runs after the response is sent: no postback can ever beat its response."""
-    if not messages:
-        return None
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A successful CDYNE answer, sent as two raw ASGI messages (the hot path skips Response objects)."""
 
-    async def start_life() -> None:
-        service.lifecycle.start(messages)
+    body: bytes
+    media_type: str
+    started: list[Message]
 
-    return BackgroundTask(start_life)
+    async def send(self, service: Service, send: Send) -> None:
+        headers = [(b"content-type", self.media_type.encode()), (b"content-length", str(len(self.body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+        if self.started:  # only now: no postback can ever beat the response that created its message
+            service.lifecycle.start(self.started)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from http import HTTPStatus
-from types import ModuleType
 from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from .codecs import Codec
 from .model import SMSError, SMSResponse
 from .scenario_model import Fault
 
@@ -25,7 +25,7 @@ def _transport(receive: Receive) -> Any:
     return getattr(cycle, "transport", None)
 
 
-async def play_fault(fault: Fault, codec: ModuleType, scope: Scope, receive: Receive, send: Send) -> None:
+async def play_fault(fault: Fault, codec: Codec, scope: Scope, receive: Receive, send: Send) -> None:
     if fault.delay:
         await asyncio.sleep(fault.delay)  # real time: it tests the client's timeouts
     transport = _transport(receive)

@@ -10,20 +10,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import ModuleType
 
-from starlette.datastructures import URLPath
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from . import soap, wsdl
+from .codecs import Codec
 from .codecs import json as json_codec
 from .codecs import xml as xml_codec
 from .codecs.query import Query, negotiate
 from .errors import RequestError, UnsupportedMediaType
-from .exchange import error_page, header, read_body
+from .exchange import Reply, error_page, header, read_body
 from .faults import play_fault
 from .model import Message
 from .scenario_model import Fault
@@ -41,7 +39,7 @@ class Call:
     scope: Scope
     receive: Receive
     query: Query
-    codec: ModuleType
+    codec: Codec
 
 
 Outcome = tuple[bytes, list[Message]]  # the rendered body, and the messages whose life starts after it
@@ -115,7 +113,7 @@ OPERATIONS = {
 }
 
 
-def body_codec(content_type: str | None) -> ModuleType:
+def body_codec(content_type: str | None) -> Codec:
     media = (content_type or "").partition(";")[0].strip().lower()
     if media in ("application/json", "text/json") or media.endswith("+json"):
         return json_codec
@@ -124,22 +122,6 @@ def body_codec(content_type: str | None) -> ModuleType:
     raise UnsupportedMediaType(
         f"The Content-Type {content_type!r} is not accepted; send text/xml, application/xml or application/json."
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A successful CDYNE answer, sent as two raw ASGI messages (the hot path skips Response objects)."""
-
-    body: bytes
-    media_type: str
-    started: list[Message]
-
-    async def send(self, service: Service, send: Send) -> None:
-        headers = [(b"content-type", self.media_type.encode()), (b"content-length", str(len(self.body)).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": self.body})
-        if self.started:  # only now: no postback can ever beat the response that created its message
-            service.lifecycle.start(self.started)
 
 
 async def _respond(service: Service, scope: Scope, receive: Receive, operation_path: str) -> Reply | Response | Fault:
@@ -196,20 +178,16 @@ def metadata(service: Service, request: Request) -> Response:
     return Response(document, media_type="text/xml; charset=utf-8")
 
 
-class ServiceRoute(BaseRoute):
-    """Everything under /sms.svc/, matched without regard to case."""
+class ServiceEndpoint:
+    """Everything under /sms.svc, matched without regard to case."""
 
     def __init__(self, service: Service) -> None:
         self.service = service
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        path = scope["path"].lower() if scope["type"] == "http" else ""
-        if path == "/sms.svc" or path.startswith("/sms.svc/"):
-            return Match.FULL, {}
-        return Match.NONE, {}
-
-    def url_path_for(self, name: str, /, **path_params: object) -> URLPath:
-        raise NoMatchFound(name, path_params)
+    @staticmethod
+    def serves(path: str) -> bool:
+        lowered = path.lower()
+        return lowered == "/sms.svc" or lowered.startswith("/sms.svc/")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]

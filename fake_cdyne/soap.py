@@ -19,7 +19,7 @@ from starlette.responses import Response
 from .codecs import xml as xml_codec
 from .codecs.xml import SMS2_NS, XSI_NS, advanced_request_members, incoming_members, members, text_of
 from .errors import BadBody, RequestError
-from .exchange import read_body, start_after
+from .exchange import Reply, read_body
 from .model import EMPTY_GUID, IncomingMessage, Message, SMSResponse
 from .scenario_model import Fault
 from .scenarios import FaultRequested
@@ -244,7 +244,7 @@ def _media_and_action(content_type: str | None) -> tuple[str, str | None]:
     return media.strip().lower(), action
 
 
-async def respond(service: Service, request: Request, version: Version) -> Response | Fault:
+async def respond(service: Service, request: Request, version: Version) -> Reply | Response | Fault:
     """Answer one SOAP request at the endpoint of ``version``."""
     media_type = f"{version.media}; charset=utf-8"
     if request.method != "POST":
@@ -277,7 +277,7 @@ async def respond(service: Service, request: Request, version: Version) -> Respo
     content = envelope(
         version, render_result(parsed.operation, result), f"{ACTION}{parsed.operation}Response", relates_to
     )
-    return Response(content, media_type=media_type, background=start_after(service, started))
+    return Reply(content, media_type, started)
 
 
 def _fault(version: Version, fault: SoapFault, relates_to: str | None) -> Response:

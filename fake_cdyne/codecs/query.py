@@ -8,12 +8,12 @@ is not a phone number. Values are UTF-8, or Latin-1 when they are not valid UTF-
 from __future__ import annotations
 
 import uuid
-from types import ModuleType
 from urllib.parse import unquote_to_bytes
 
 from ..errors import BadParameter, UriTooLong
 from ..model import EMPTY_GUID
 from ..values import parse_guid
+from . import Codec
 from . import json as json_codec
 from . import xml as xml_codec
 
@@ -80,7 +80,7 @@ def _q_is_zero(params: str) -> bool:
     return False
 
 
-def negotiate(accept: str | None, content_type: str | None, default: str) -> ModuleType:
+def negotiate(accept: str | None, content_type: str | None, default: str) -> Codec:
     """JSON if Accept names JSON; XML if Accept names no JSON type; with no Accept, follow the
     request's Content-Type, else the configured default."""
     if accept is not None and accept.strip():
