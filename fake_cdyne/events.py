@@ -17,10 +17,6 @@ class EventHub:
     def __init__(self) -> None:
         self._subscribers: set[asyncio.Queue[str]] = set()
 
-    @property
-    def subscribers(self) -> int:
-        return len(self._subscribers)
-
     def publish(self, kind: str, license_key: uuid.UUID | None = None) -> None:
         if not self._subscribers:
             return  # the common case, on every state change of every postback

@@ -120,14 +120,6 @@ class Rule:
             self._used = 0
         return None
 
-    @property
-    def exhausted(self) -> bool:
-        return self._step >= len(self.steps) or (
-            self._step == len(self.steps) - 1
-            and self.steps[-1].times is not None
-            and self._used >= self.steps[-1].times
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class AccountSpec:

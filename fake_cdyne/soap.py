@@ -49,12 +49,11 @@ SOAP12 = Version("1.2", "http://www.w3.org/2003/05/soap-envelope", "application/
 class SoapFault(Exception):
     """A fault as WCF sends it: a code (and the subcode's namespace) and a reason."""
 
-    def __init__(self, subcode: str, namespace: str, reason: str, *, sender: bool = True) -> None:
+    def __init__(self, subcode: str, namespace: str, reason: str) -> None:
         super().__init__(reason)
         self.subcode = subcode
         self.namespace = namespace
         self.reason = reason
-        self.sender = sender
 
 
 def _deserialization(reason: str) -> SoapFault:
@@ -226,9 +225,8 @@ def fault_body(version: Version, fault: SoapFault) -> str:
     if fault.namespace == version.envelope:
         code = f"<s:Code><s:Value>s:{fault.subcode}</s:Value></s:Code>"
     else:
-        outer = "s:Sender" if fault.sender else "s:Receiver"
-        code = (
-            f"<s:Code><s:Value>{outer}</s:Value><s:Subcode>"
+        code = (  # every fault the fake raises is the sender's
+            "<s:Code><s:Value>s:Sender</s:Value><s:Subcode>"
             f'<s:Value xmlns:a="{fault.namespace}">a:{fault.subcode}</s:Value></s:Subcode></s:Code>'
         )
     return f'<s:Fault>{code}<s:Reason><s:Text xml:lang="en-US">{reason}</s:Text></s:Reason></s:Fault>'
