@@ -160,9 +160,10 @@ def serve(config: Config, log_level: str = "info") -> None:
 
     def announce() -> None:
         if server.ready.wait():
-            print(f"fake-cdyne serving {url}/sms.svc (control API: {url}/_fake/)", flush=True)
+            # The "serving" line is what scripts wait for, so everything they need is printed before it.
             if tls_files and tls_files.ca_file:
                 print(f"fake-cdyne: clients should trust the CA certificate {tls_files.ca_file}", flush=True)
+            print(f"fake-cdyne serving {url}/sms.svc (control API: {url}/_fake/)", flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
     server.run(sockets=[sock])
