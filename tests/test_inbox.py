@@ -24,6 +24,9 @@ if not REQUIRED and not Path(CHROMIUM).exists():
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+# Assertions wait for the page, up to a deadline: generous, since a loaded CI machine is slow to render.
+expect.set_options(timeout=15_000)
+
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]  # fmt: skip
 
