@@ -6,6 +6,7 @@ readiness is an event set once uvicorn is serving: callers wait on it with a dea
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from types import TracebackType
@@ -48,11 +49,22 @@ class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config) -> None:
         super().__init__(config)
         self.ready = threading.Event()
+        self.stack = ""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
+            self.stack = describe_stack(self.config)
             self.ready.set()
+
+
+def describe_stack(config: uvicorn.Config) -> str:
+    """What uvicorn chose, on the server's loop: uvloop and httptools when installed, else the
+    standard library's asyncio and h11 (correct, about two thirds of the speed)."""
+    loop = type(asyncio.get_running_loop()).__module__.partition(".")[0]
+    parser = "httptools" if "HttpTools" in config.http_protocol_class.__name__ else "h11"
+    advice = "" if (loop, parser) == ("uvloop", "httptools") else " (pip install 'fake-cdyne[fast]' for more speed)"
+    return f"{loop} event loop, {parser} parser{advice}"
 
 
 def _uvicorn_config(app: ASGIApp, log_level: str, tls_files: TLSFiles | None = None) -> uvicorn.Config:
@@ -161,6 +173,7 @@ def serve(config: Config, log_level: str = "info") -> None:
     def announce() -> None:
         if server.ready.wait():
             # The "serving" line is what scripts wait for, so everything they need is printed before it.
+            print(f"fake-cdyne: {server.stack}", flush=True)
             if tls_files and tls_files.ca_file:
                 print(f"fake-cdyne: clients should trust the CA certificate {tls_files.ca_file}", flush=True)
             print(f"fake-cdyne serving {url}/sms.svc (control API: {url}/_fake/)", flush=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import importlib.util
 import os
 import re
 import signal
@@ -13,6 +15,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import uvicorn
+
+from fake_cdyne.server import describe_stack
 
 
 class Running:
@@ -74,6 +79,34 @@ def test_serve_prints_its_url_answers_and_stops_gracefully() -> None:
         # uvicorn shuts down, then re-raises SIGTERM so the exit status is the conventional one.
         assert running.stop() == -signal.SIGTERM
         assert any("Application shutdown complete" in line for line in running.lines)
+
+
+def test_serve_names_its_event_loop_and_parser_before_its_url() -> None:
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    with start() as running:
+        serving = next(i for i, line in enumerate(running.lines) if line.startswith("fake-cdyne serving "))
+        stack = running.lines[serving - 1]
+        assert stack.startswith(f"fake-cdyne: {loop} event loop, {parser} parser")
+        assert ("fake-cdyne[fast]" in stack) == ((loop, parser) != ("uvloop", "httptools"))
+
+
+@pytest.mark.parametrize("parser", ["h11", "httptools"])
+def test_the_slower_stack_says_how_to_get_the_faster(parser: str) -> None:
+    pytest.importorskip(parser)
+    config = uvicorn.Config(lambda scope, receive, send: None, http=parser)
+    config.load()
+
+    async def described() -> str:
+        return describe_stack(config)
+
+    loop = asyncio.SelectorEventLoop()  # the standard library's, whatever the installed policy
+    try:
+        assert loop.run_until_complete(described()) == (
+            f"asyncio event loop, {parser} parser (pip install 'fake-cdyne[fast]' for more speed)"
+        )
+    finally:
+        loop.close()
 
 
 def test_options_come_from_the_environment_and_the_command_line() -> None:

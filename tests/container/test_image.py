@@ -118,6 +118,7 @@ def test_the_image_serves_posts_back_and_stops_gracefully(image: str, receiver: 
         assert took < 3, f"stopping took {took:.1f} s"
         assert code in (0, 143), logs  # not 137: it was not killed
         assert "Application shutdown complete" in logs
+        assert "fake-cdyne: uvloop event loop, httptools parser\n" in logs  # the image has the [fast] extra
     finally:
         container.remove()
 
