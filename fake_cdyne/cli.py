@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import ssl
 import sys
 import urllib.request
@@ -14,9 +15,24 @@ from .errors import FakeCdyneError
 from .scenario_files import SCHEMA_PATH, ScenarioError, load_scenarios
 from .server import serve
 
+# The settings that have a command-line option; the others come only from the environment.
+OPTION_FIELDS = (
+    "host", "port", "send_delay", "manual_clock", "max_message_length", "max_body_bytes", "default_format",
+    "extra_dids", "accept_unknown_keys", "scenarios", "tls", "tls_cert", "tls_key", "tls_ca_out",
+)  # fmt: skip
+
 
 def _env(name: str) -> str:
     return f"{ENV_PREFIX}{name.upper()}"
+
+
+def _environment_only() -> str:
+    lines = ["settings only in the environment (README, Configuration):"]
+    for field in dataclasses.fields(Config):
+        if field.name not in OPTION_FIELDS:
+            default = field.default if field.default not in (None, ()) else "none"
+            lines.append(f"  {_env(field.name)} (default {default})")
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fake-cdyne {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("serve", help="run the fake")
+    run = commands.add_parser(
+        "serve", help="run the fake", epilog=_environment_only(), formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     d = Config()
     run.add_argument("--host", help=f"address to listen on (default {d.host}) [{_env('host')}]")
     run.add_argument("--port", type=int, help=f"port, 0 for any free one (default {d.port}) [{_env('port')}]")
@@ -137,17 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "schema":
         print(SCHEMA_PATH.read_text(encoding="utf-8"), end="")
         return 0
-    options = {
-        name: getattr(args, name)
-        for name in (
-            "host", "port", "send_delay", "manual_clock", "max_message_length", "max_body_bytes",
-            "default_format", "accept_unknown_keys", "tls", "tls_cert", "tls_key", "tls_ca_out",
-        )
-    }  # fmt: skip
-    if args.extra_dids:
-        options["extra_dids"] = tuple(args.extra_dids)
-    if args.scenarios:
-        options["scenarios"] = tuple(args.scenarios)
+    options = {name: getattr(args, name) for name in OPTION_FIELDS}
+    for repeatable in ("extra_dids", "scenarios"):
+        options[repeatable] = tuple(options[repeatable]) if options[repeatable] else None
     try:
         config = Config.from_env(**options)
         serve(config, log_level=args.log_level)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib.util
 import os
 import re
@@ -12,11 +13,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
 
+from fake_cdyne import Config
 from fake_cdyne.server import describe_stack
 
 
@@ -139,10 +142,23 @@ def test_port_in_use_is_a_clear_error() -> None:
         assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
 
 
+SETTINGS = [f"FAKE_CDYNE_{field.name.upper()}" for field in dataclasses.fields(Config)]
+
+
 def test_help_names_every_environment_variable() -> None:
     result = subprocess.run([sys.executable, "-m", "fake_cdyne", "serve", "--help"], capture_output=True, text=True)
-    for name in ("HOST", "PORT", "SEND_DELAY", "MANUAL_CLOCK", "MAX_MESSAGE_LENGTH", "DEFAULT_FORMAT", "EXTRA_DIDS"):
-        assert f"FAKE_CDYNE_{name}" in result.stdout
+    assert [name for name in SETTINGS if name not in result.stdout] == []
+    assert "FAKE_CDYNE_POSTBACK_RETRIES (default 0)" in result.stdout
+
+
+def test_the_readme_documents_every_setting() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    configuration = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    options = {
+        f"FAKE_CDYNE_{option.upper().replace('-', '_')}" for option in re.findall(r"`--([a-z-]+)`", configuration)
+    }
+    options |= set(re.findall(r"FAKE_CDYNE_[A-Z_]+", configuration))
+    assert [name for name in SETTINGS if name not in options] == []
 
 
 def test_health_command_follows_the_environment() -> None:
