@@ -5,7 +5,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .app import create_app
-from .client import ControlAPIError, FakeCdyneClient, IncomingText, PostbackRecord, SentMessage
+from .client import ControlAPIError, FakeCdyneClient, IncomingText, PostbackRecord, RecordedRequest, SentMessage
 from .clock import ManualClock, SystemClock
 from .config import Config
 from .errors import ConfigError, FakeCdyneError, RequestError
@@ -25,6 +25,7 @@ __all__ = [
     "PostbackReceiver",
     "PostbackRecord",
     "ReceivedPost",
+    "RecordedRequest",
     "RequestError",
     "SMSError",
     "SentMessage",

@@ -43,10 +43,15 @@ class FakeCdyneApp(Starlette):
             return
         scope["app"] = self
         started = False
+        exchange = self.service.traffic.begin(scope, self.service.clock.now())
+        if exchange is not None:
+            receive = exchange.reading(receive)
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
+            if exchange is not None:
+                exchange.saw(message)
             await send(message)
 
         try:
@@ -55,7 +60,7 @@ class FakeCdyneApp(Starlette):
             record = self.service.record_error(f"{scope['method']} {scope['path']}", exc)
             if started:
                 raise  # too late for an answer: the server closes the connection
-            await PlainTextResponse(internal_error_text(record.error), 500)(scope, receive, send)
+            await PlainTextResponse(internal_error_text(record.error), 500)(scope, receive, tracking_send)
 
 
 def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock | None = None) -> Starlette:

@@ -8,6 +8,7 @@ postbacks, which is what keeps tests (and pytest-xdist workers) apart.
 from __future__ import annotations
 
 import difflib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+from .model import SMSError
 from .values import normalise_phone
 
 
@@ -114,6 +116,63 @@ class PostbackRecord:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """A request the client's code made to /sms.svc, and the answer it got, as on the wire (bodies are
+    kept up to 16 KiB each; ``body_bytes`` and ``response_bytes`` are the full sizes)."""
+
+    id: int
+    at: datetime
+    method: str
+    path: str
+    query: str
+    headers: tuple[tuple[str, str], ...]
+    body: str
+    body_bytes: int
+    status: int | None  # None: not answered, or the connection was closed (a fault scenario)
+    response: str
+    response_bytes: int
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The query's parameters, decoded (names as the client spelled them)."""
+        return dict(parse_qsl(self.query, keep_blank_values=True))
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RecordedRequest:
+        return cls(
+            id=data["id"],
+            at=datetime.fromisoformat(data["at"]),
+            method=data["method"],
+            path=data["path"],
+            query=data["query"],
+            headers=tuple((name, value) for name, value in data["headers"]),
+            body=data["body"],
+            body_bytes=data["body_bytes"],
+            status=data["status"],
+            response=data["response"],
+            response_bytes=data["response_bytes"],
+        )
+
+
+_ERROR_NAMES = {error.value: error.name for error in SMSError}
+
+
+def _gist(request: RecordedRequest) -> str:
+    """An answer in a few words: its SMSErrors, or the text of an error page."""
+    if request.status is None:
+        return "no answer (the connection was closed)"
+    named = re.findall(r"<SMSError>(\w+)</SMSError>", request.response)
+    numbered = [_ERROR_NAMES.get(int(n), n) for n in re.findall(r'"SMSError":(\d+)', request.response)]
+    if named or numbered:
+        return "SMSError " + ", ".join(named or numbered)
+    page = re.sub(r"<head>.*?</head>", "", request.response, flags=re.S)
+    return " ".join(re.sub(r"<[^>]*>", " ", page).split())[:200]
+
+
 class ControlAPIError(AssertionError):
     """The fake refused a control request; the message is the fake's own explanation."""
 
@@ -160,6 +219,13 @@ class FakeCdyneClient:
         return [SentMessage.from_json(m) for m in found]
 
     @property
+    def requests(self) -> list[RecordedRequest]:
+        """This key's requests to /sms.svc and their answers, oldest first, errors included: what the
+        client's code really sent and got back."""
+        found = self._call("GET", "/requests", params={"license_key": self.license_key})
+        return [RecordedRequest.from_json(r) for r in found]
+
+    @property
     def last_message(self) -> SentMessage:
         found = self.messages
         if not found:
@@ -180,11 +246,22 @@ class FakeCdyneClient:
             raise AssertionError(f"expected {count} text(s) {wanted}, found {len(matches)}")
         lines = [f"expected a text {wanted or 'to be sent'}, but none was sent" + (":" if not sent else "; sent were:")]
         lines += [f"  - to {m.to}: {m.message!r} ({m.state})" for m in sent]
+        if not sent:
+            lines += self._requests_explained()
         closest = [m for m in sent if number is None or m.to == number]
         if message is not None and closest:
             diff = difflib.ndiff([closest[-1].message], [message])
             lines += ["closest, as sent (-) and as expected (+):", *(f"  {line}" for line in diff)]
         raise AssertionError("\n".join(lines))
+
+    def _requests_explained(self, most: int = 5) -> list[str]:
+        """Why nothing was sent, as far as the fake saw: this key's last requests and their answers."""
+        made = self.requests
+        if not made:
+            return [f"the fake got no request naming license key {self.license_key}"]
+        lines = [f"the fake's answers to the last {min(most, len(made))} request(s) naming this key:"]
+        lines += [f"  {r.method} {r.path} -> {r.status}: {_gist(r)}" for r in made[-most:]]
+        return lines
 
     # ---- the phone's side ----------------------------------------------------------------------
 

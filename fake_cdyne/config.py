@@ -54,6 +54,8 @@ class Config:
     control_token: str | None = None
     # Scenario files or folders, loaded in order at start.
     scenarios: tuple[str, ...] = ()
+    # How many of the newest requests to /sms.svc GET /_fake/requests shows (0: none are kept).
+    request_log_size: int = 1000
 
     def __post_init__(self) -> None:
         if self.default_format not in ("xml", "json"):
@@ -65,7 +67,7 @@ class Config:
             raise ConfigError("postback_workers must be at least 1")
         for name in (
             "send_delay", "max_message_length", "max_body_bytes", "max_query_bytes", "postback_timeout",
-            "postback_retries", "postback_backoff", "postback_drain_seconds",
+            "postback_retries", "postback_backoff", "postback_drain_seconds", "request_log_size",
         ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")

@@ -366,6 +366,11 @@ async def surprises(request: Request) -> Response:
     return JSONResponse([{"at": _iso(s.at), "license_key": str(s.license_key), "request": s.request} for s in found])
 
 
+async def requests_log(request: Request) -> Response:
+    found = _service(request).traffic.find(_optional_key(request))
+    return JSONResponse([exchange.to_json() for exchange in found])
+
+
 async def clock_get(request: Request) -> Response:
     service = _service(request)
     return JSONResponse(
@@ -439,6 +444,7 @@ routes = [
     Route("/scenario", scenario_post, methods=["POST"]),
     Route("/scenario", scenario_delete, methods=["DELETE"]),
     Route("/surprises", surprises),
+    Route("/requests", requests_log),
     Route("/clock", clock_get),
     Route("/clock/advance", clock_advance, methods=["POST"]),
     Route("/errors", errors),

@@ -9,6 +9,7 @@ fall back to a 502 that says so.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from http import HTTPStatus
 from typing import Any
 
@@ -21,7 +22,7 @@ from .scenario_model import Fault
 
 
 def _transport(receive: Receive) -> Any:
-    cycle = getattr(receive, "__self__", None)
+    cycle = getattr(inspect.unwrap(receive), "__self__", None)  # through the request log's wrapper
     return getattr(cycle, "transport", None)
 
 

@@ -63,6 +63,22 @@ SCHEMAS: dict[str, Any] = {
             "attempts": {"type": "array", "items": {"type": "object"}},
         },
     },
+    "Request": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "at": TIME,
+            "method": {"type": "string"},
+            "path": {"type": "string"},
+            "query": {"type": "string"},
+            "headers": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
+            "body": {"type": "string", "description": "the first 16 KiB, as UTF-8"},
+            "body_bytes": {"type": "integer"},
+            "status": {"type": ["integer", "null"], "description": "null: not answered, or the connection closed"},
+            "response": {"type": "string", "description": "the first 16 KiB, as UTF-8"},
+            "response_bytes": {"type": "integer"},
+        },
+    },
     "Account": {
         "type": "object",
         "properties": {
@@ -234,6 +250,14 @@ ROUTES: list[tuple[str, str, str, list[tuple[str, str, bool]], dict[str, Any] | 
         [(*KEY, False)],
         None,
         {"type": "array"},
+    ),
+    (
+        "get",
+        "/_fake/requests",
+        "The newest requests to /sms.svc and their answers, oldest first",
+        [(*KEY, False)],
+        None,
+        {"type": "array", "items": {"$ref": "#/components/schemas/Request"}},
     ),
     ("get", "/_fake/clock", "The fake's time", [], None, {"type": "object"}),
     (

@@ -23,6 +23,7 @@ from .scenario_files import load_scenarios
 from .scenario_model import AccountSpec, Scenario
 from .scenarios import ScenarioEngine
 from .store import Store
+from .traffic import Traffic
 from .values import normalise_phone
 
 
@@ -56,6 +57,7 @@ class Service:
             self.store, self.clock, self.scenarios, max_message_length=config.max_message_length
         )
         self.events = EventHub()
+        self.traffic = Traffic(config.request_log_size)
         self.postbacks = Dispatcher(config, self.scheduler, self.record_error, on_change=self.events.publish)
         self.lifecycle.listeners.append(self.postbacks.on_life_event)
         self.lifecycle.listeners.append(lambda event: self.events.publish(event.kind, event.account.license_key))
@@ -79,6 +81,7 @@ class Service:
         self.store.reset(license_key)
         self.postbacks.reset(license_key)
         self.scenarios.forget(license_key)
+        self.traffic.forget(license_key)
         self.events.publish("reset", license_key)
         self._declare(
             account

@@ -78,6 +78,35 @@ def test_wrong_text(fake_cdyne):
     )
 
 
+def test_assert_sent_failure_shows_what_the_fake_answered(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        SENDS
+        + """
+import httpx
+
+def test_nothing_reached_it(fake_cdyne):
+    fake_cdyne.assert_sent(to="7575449510")
+
+def test_wrong_operation_and_bad_number(fake_cdyne):
+    httpx.get(f"{fake_cdyne.base_url}/SimpleSMSSendNow", params={"LicenseKey": fake_cdyne.license_key})
+    send(fake_cdyne, phone="12")
+    fake_cdyne.assert_sent(to="7575449510")
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*expected a text to 17575449510, but none was sent:",
+            "*the fake got no request naming license key *",
+            "*expected a text to 17575449510, but none was sent:",
+            "*the fake's answers to the last 2 request(s) naming this key:",
+            "*GET /sms.svc/SimpleSMSSendNow -> 404: Endpoint not found No operation 'SimpleSMSSendNow'. *",
+            "*GET /sms.svc/SimpleSMSsend -> 200: SMSError PhoneNumberInvalid",
+        ]
+    )
+
+
 def test_replies_postbacks_and_holding(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

@@ -1,0 +1,113 @@
+"""The request log: every request to ``/sms.svc`` and the answer it got, exactly as on the wire.
+
+What a test wants when its client and the fake disagree ("what did my client really send?"): the
+method, path, query, headers and body the client sent, and the status and body it got back, including
+400s, 404s and faults that never reach an operation. The newest ``request_log_size`` are kept; bodies
+are kept up to ``BODY_LIMIT`` bytes each. Recording is a few list appends on the hot path; everything
+else (decoding, filtering) happens when someone reads the log.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from starlette.types import Message, Receive, Scope
+
+BODY_LIMIT = 16 * 1024
+
+
+def _text(data: bytes | bytearray) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+@dataclass(slots=True, eq=False)
+class Exchange:
+    """One request and its answer, filled in as the exchange goes on."""
+
+    id: int
+    at: datetime
+    method: str
+    path: str
+    query: bytes
+    headers: list[tuple[bytes, bytes]]
+    body: bytearray = field(default_factory=bytearray)
+    body_bytes: int = 0
+    status: int | None = None  # None: no answer (yet, or the connection was closed)
+    response: bytearray = field(default_factory=bytearray)
+    response_bytes: int = 0
+
+    def reading(self, receive: Receive) -> Receive:
+        """``receive``, keeping what the client sent (``__wrapped__`` leads back to the server's own)."""
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            chunk = message.get("body", b"")
+            self.body_bytes += len(chunk)
+            self.body += chunk[: BODY_LIMIT - len(self.body)]
+            return message
+
+        recording_receive.__wrapped__ = receive  # type: ignore[attr-defined]
+        return recording_receive
+
+    def saw(self, message: Message) -> None:
+        """An ASGI message on its way to the client."""
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunk = message.get("body", b"")
+            self.response_bytes += len(chunk)
+            self.response += chunk[: BODY_LIMIT - len(self.response)]
+
+    def mentions(self, license_key: uuid.UUID) -> bool:
+        """Whether the key appears in the query or body, in .NET's usual GUID forms."""
+        haystack = (self.query + self.body).lower()
+        return str(license_key).encode() in haystack or license_key.hex.encode() in haystack
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "method": self.method,
+            "path": self.path,
+            "query": _text(self.query),
+            "headers": [[_text(name), _text(value)] for name, value in self.headers],
+            "body": _text(self.body),
+            "body_bytes": self.body_bytes,
+            "status": self.status,
+            "response": _text(self.response),
+            "response_bytes": self.response_bytes,
+        }
+
+
+class Traffic:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._exchanges: collections.deque[Exchange] = collections.deque(maxlen=size or None)
+        self._numbers = itertools.count(1)
+
+    def begin(self, scope: Scope, at: datetime) -> Exchange | None:
+        """Start recording one request; None when the log is off (``request_log_size`` 0)."""
+        if not self.size:
+            return None
+        exchange = Exchange(
+            next(self._numbers), at, scope["method"], scope["path"], scope["query_string"], scope["headers"]
+        )
+        self._exchanges.append(exchange)
+        return exchange
+
+    def find(self, license_key: uuid.UUID | None = None) -> list[Exchange]:
+        """Oldest first; with a key, the requests that name it."""
+        return [e for e in self._exchanges if license_key is None or e.mentions(license_key)]
+
+    def forget(self, license_key: uuid.UUID | None = None) -> None:
+        if license_key is None:
+            self._exchanges.clear()
+            return
+        kept = [e for e in self._exchanges if not e.mentions(license_key)]
+        self._exchanges.clear()
+        self._exchanges.extend(kept)
