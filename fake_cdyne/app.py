@@ -61,6 +61,9 @@ class FakeCdyneApp(Starlette):
             if started:
                 raise  # too late for an answer: the server closes the connection
             await PlainTextResponse(internal_error_text(record.error), 500)(scope, receive, tracking_send)
+        finally:
+            if exchange is not None:
+                self.service.events.publish("request")
 
 
 def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock | None = None) -> Starlette:

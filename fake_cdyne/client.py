@@ -8,7 +8,6 @@ postbacks, which is what keeps tests (and pytest-xdist workers) apart.
 from __future__ import annotations
 
 import difflib
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +18,6 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from .model import SMSError
 from .values import normalise_phone
 
 
@@ -132,6 +130,7 @@ class RecordedRequest:
     status: int | None  # None: not answered, or the connection was closed (a fault scenario)
     response: str
     response_bytes: int
+    summary: str  # the answer in a few words: its SMSErrors, or the text of an error page
 
     @property
     def params(self) -> dict[str, str]:
@@ -155,22 +154,8 @@ class RecordedRequest:
             status=data["status"],
             response=data["response"],
             response_bytes=data["response_bytes"],
+            summary=data["summary"],
         )
-
-
-_ERROR_NAMES = {error.value: error.name for error in SMSError}
-
-
-def _gist(request: RecordedRequest) -> str:
-    """An answer in a few words: its SMSErrors, or the text of an error page."""
-    if request.status is None:
-        return "no answer (the connection was closed)"
-    named = re.findall(r"<SMSError>(\w+)</SMSError>", request.response)
-    numbered = [_ERROR_NAMES.get(int(n), n) for n in re.findall(r'"SMSError":(\d+)', request.response)]
-    if named or numbered:
-        return "SMSError " + ", ".join(named or numbered)
-    page = re.sub(r"<head>.*?</head>", "", request.response, flags=re.S)
-    return " ".join(re.sub(r"<[^>]*>", " ", page).split())[:200]
 
 
 class ControlAPIError(AssertionError):
@@ -260,7 +245,7 @@ class FakeCdyneClient:
         if not made:
             return [f"the fake got no request naming license key {self.license_key}"]
         lines = [f"the fake's answers to the last {min(most, len(made))} request(s) naming this key:"]
-        lines += [f"  {r.method} {r.path} -> {r.status}: {_gist(r)}" for r in made[-most:]]
+        lines += [f"  {r.method} {r.path} -> {r.status}: {r.summary}" for r in made[-most:]]
         return lines
 
     # ---- the phone's side ----------------------------------------------------------------------

@@ -367,7 +367,10 @@ async def surprises(request: Request) -> Response:
 
 
 async def requests_log(request: Request) -> Response:
-    found = _service(request).traffic.find(_optional_key(request))
+    limit = _query_number(request, "limit", 0.0)
+    if not limit.is_integer():
+        raise ControlError("limit must be a whole number, 0 or more")
+    found = _service(request).traffic.find(_optional_key(request), int(limit) or None)
     return JSONResponse([exchange.to_json() for exchange in found])
 
 

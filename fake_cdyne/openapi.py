@@ -77,6 +77,7 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": ["integer", "null"], "description": "null: not answered, or the connection closed"},
             "response": {"type": "string", "description": "the first 16 KiB, as UTF-8"},
             "response_bytes": {"type": "integer"},
+            "summary": {"type": "string", "description": "the answer in a few words: SMSErrors, or the error page"},
         },
     },
     "Account": {
@@ -255,7 +256,7 @@ ROUTES: list[tuple[str, str, str, list[tuple[str, str, bool]], dict[str, Any] | 
         "get",
         "/_fake/requests",
         "The newest requests to /sms.svc and their answers, oldest first",
-        [(*KEY, False)],
+        [(*KEY, False), ("limit", "only the newest this many", False)],
         None,
         {"type": "array", "items": {"$ref": "#/components/schemas/Request"}},
     ),

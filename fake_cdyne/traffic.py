@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +19,14 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope
 
+from .model import SMSError
+
 BODY_LIMIT = 16 * 1024
+
+
+_ERROR_NAMES = {error.value: error.name for error in SMSError}
+_XML_ERRORS = re.compile(r"<SMSError>(\w+)</SMSError>")
+_JSON_ERRORS = re.compile(r'"SMSError":(\d+)')
 
 
 def _text(data: bytes | bytearray) -> str:
@@ -68,6 +76,18 @@ class Exchange:
         haystack = (self.query + self.body).lower()
         return str(license_key).encode() in haystack or license_key.hex.encode() in haystack
 
+    def summary(self) -> str:
+        """The answer in a few words: its SMSErrors, a fault, or the text of an error page."""
+        if self.status is None:
+            return "no answer (the connection was closed)"
+        response = _text(self.response)
+        named = _XML_ERRORS.findall(response)
+        numbered = [_ERROR_NAMES.get(int(n), n) for n in _JSON_ERRORS.findall(response)]
+        if named or numbered:
+            return "SMSError " + ", ".join(named or numbered)
+        page = re.sub(r"<head>.*?</head>", "", response, flags=re.S)
+        return " ".join(re.sub(r"<[^>]*>", " ", page).split())[:200]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -81,6 +101,7 @@ class Exchange:
             "status": self.status,
             "response": _text(self.response),
             "response_bytes": self.response_bytes,
+            "summary": self.summary(),
         }
 
 
@@ -100,9 +121,10 @@ class Traffic:
         self._exchanges.append(exchange)
         return exchange
 
-    def find(self, license_key: uuid.UUID | None = None) -> list[Exchange]:
-        """Oldest first; with a key, the requests that name it."""
-        return [e for e in self._exchanges if license_key is None or e.mentions(license_key)]
+    def find(self, license_key: uuid.UUID | None = None, limit: int | None = None) -> list[Exchange]:
+        """The newest ``limit`` (all by default), oldest first; with a key, the requests that name it."""
+        found = [e for e in self._exchanges if license_key is None or e.mentions(license_key)]
+        return found[-limit:] if limit else found
 
     def forget(self, license_key: uuid.UUID | None = None) -> None:
         if license_key is None:

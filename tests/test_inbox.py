@@ -102,6 +102,20 @@ def test_actions_from_the_page(page: Page, http: httpx.Client, key: str) -> None
     expect(page.get_by_role("status")).to_contain_text("0 conversation(s)")
 
 
+def test_requests_and_what_went_wrong(page: Page, http: httpx.Client, key: str) -> None:
+    show_only(page, key)
+    requests = page.get_by_role("complementary", name="Latest requests to /sms.svc")
+    expect(requests).to_contain_text("No requests yet.")
+    http.get("/sms.svc/SimpleSMSsend", params={"PhoneNumber": "12", "Message": "x", "LicenseKey": key})
+    http.get("/sms.svc/SendTheText", params={"LicenseKey": key})
+    bad_number = requests.get_by_text("GET /sms.svc/SimpleSMSsend → HTTP 200: SMSError PhoneNumberInvalid")
+    expect(bad_number).to_be_visible()  # live: the page was not reloaded
+    expect(requests.get_by_text("GET /sms.svc/SendTheText → HTTP 404: Endpoint not found")).to_be_visible()
+    assert requests.locator("li.request.bad").count() == 2
+    requests.get_by_text("request and answer").first.click()  # the newest first: the 404
+    expect(requests.get_by_text("No operation 'SendTheText'", exact=False).first).to_be_visible()
+
+
 def test_search_and_a_narrow_screen(browser: Browser, fake: FakeServer, http: httpx.Client, key: str) -> None:
     for phone, text in (("7575449501", "pizza at eight"), ("7575449502", "dentist tomorrow")):
         http.get("/sms.svc/SimpleSMSsend", params={"PhoneNumber": phone, "Message": text, "LicenseKey": key})

@@ -90,6 +90,18 @@ def test_large_bodies_are_kept_in_part(client: FakeCdyneClient, http: httpx.Clie
     assert (recorded.response_bytes, recorded.response) == (len(reply.content), reply.text[: 16 * 1024])
 
 
+def test_the_newest_few_and_a_summary_of_each(client: FakeCdyneClient, http: httpx.Client) -> None:
+    for phone in ("7575449510", "12", "7575449511"):
+        send(http, client.license_key, phone=phone)
+    params: dict[str, str | float] = {"license_key": client.license_key, "limit": 2}
+    newest = http.get("/_fake/requests", params=params).json()
+    assert [r["summary"] for r in newest] == ["SMSError PhoneNumberInvalid", "SMSError NoError"]
+    assert http.get("/_fake/requests", params=params | {"limit": 1.5}).status_code == 400
+    body = {"LicenseKey": client.license_key, "SMSRequests": [{"Message": "m", "PhoneNumbers": ["1", "7575449510"]}]}
+    http.post("/sms.svc/AdvancedSMSsend", json=body, headers={"Accept": "application/json"})
+    assert client.requests[-1].summary == "SMSError PhoneNumberInvalid, NoError"
+
+
 def test_reset_forgets_a_keys_requests(client: FakeCdyneClient, http: httpx.Client, key: str) -> None:
     send(http, client.license_key)
     send(http, key)

@@ -60,6 +60,13 @@ async function act(work, done) {
   }
 }
 
+// Live updates re-render; what the reader opened stays open.
+function keepingOpen(root, rerender) {
+  const open = new Set([...root.querySelectorAll("details[open][data-key]")].map((node) => node.dataset.key));
+  rerender();
+  for (const node of root.querySelectorAll("details[data-key]")) node.open = open.has(node.dataset.key);
+}
+
 function schedule() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(refresh, 80);
@@ -72,8 +79,12 @@ async function refresh() {
   if (key) params.set("license_key", key);
   if (query) params.set("q", query);
   try {
-    const conversations = await api("GET", `/inbox?${params}`);
+    const [conversations, requests] = await Promise.all([
+      api("GET", `/inbox?${params}`),
+      api("GET", `/requests?${new URLSearchParams({ ...(key && { license_key: key }), limit: 10 })}`),
+    ]);
     render(conversations);
+    renderRequests(requests);
     status(`${conversations.length} conversation(s), updated ${new Date().toLocaleTimeString()}`);
   } catch (error) {
     status(error.message);
@@ -90,7 +101,7 @@ function render(conversations) {
     drafts.set(form.dataset.id, input.value);
     if (document.activeElement === input) focused = form.dataset.id;
   }
-  main.replaceChildren(...conversations.map(renderConversation));
+  keepingOpen(main, () => main.replaceChildren(...conversations.map(renderConversation)));
   if (!conversations.length) main.append(element("p", "empty", "No texts yet: send one to the service and it shows here."));
   for (const form of main.querySelectorAll("form.reply")) {
     const input = form.elements.message;
@@ -166,11 +177,42 @@ function renderPostbacks(postbacks) {
       entry.append(` · attempt ${attempt.number}: ${outcome}, ${Math.round(attempt.latency_ms)} ms`);
     }
     const details = element("details");
+    details.dataset.key = `postback-${postback.id}`;
     details.append(element("summary", "", "body"), element("pre", "", `POST ${postback.url}\n\n${postback.body}`));
     entry.append(details);
     list.append(entry);
   }
   return list;
+}
+
+function answeredWell(request) {
+  if (request.status !== 200) return false;
+  if (!request.summary.startsWith("SMSError ")) return true;
+  return request.summary.slice("SMSError ".length).split(", ").every((error) => error === "NoError");
+}
+
+function renderRequests(requests) {
+  const list = $("#request-list");
+  keepingOpen(list, () => list.replaceChildren(...requests.reverse().map((request) => {
+    const entry = element("li", answeredWell(request) ? "request" : "request bad");
+    const answer = request.status === null ? "no answer" : `HTTP ${request.status}`;
+    entry.append(element("span", "", `${when(request.at)} ${request.method} ${request.path} → ${answer}: ${request.summary}`));
+    const details = element("details");
+    const sent = [
+      `${request.method} ${request.path}${request.query ? `?${request.query}` : ""}`,
+      ...request.headers.map(([name, value]) => `${name}: ${value}`),
+      "",
+      request.body,
+    ];
+    details.append(
+      element("summary", "", "request and answer"),
+      element("pre", "", `${sent.join("\n")}\n\n${answer}\n\n${request.response}`),
+    );
+    details.dataset.key = `request-${request.id}`;
+    entry.append(details);
+    return entry;
+  })));
+  if (!requests.length) list.append(element("li", "empty", "No requests yet."));
 }
 
 async function listen() {
