@@ -27,6 +27,9 @@ BODY_LIMIT = 16 * 1024
 _ERROR_NAMES = {error.value: error.name for error in SMSError}
 _XML_ERRORS = re.compile(r"<SMSError>(\w+)</SMSError>")
 _JSON_ERRORS = re.compile(r'"SMSError":(\d+)')
+_BOOLEAN = re.compile(r"^(true|false)$|<(?:boolean|CancelMessageResult)\b[^>]*>(true|false)<")
+_EMPTY_ARRAY = re.compile(r"^\[\]$|^<ArrayOf\w+ [^>]*/>$")
+_INCOMING = re.compile(r"<SMSIncomingMessage>|\"IncomingMessageID\"")
 
 
 def _text(data: bytes | bytearray) -> str:
@@ -77,7 +80,7 @@ class Exchange:
         return str(license_key).encode() in haystack or license_key.hex.encode() in haystack
 
     def summary(self) -> str:
-        """The answer in a few words: its SMSErrors, a fault, or the text of an error page."""
+        """The answer in a few words: its SMSErrors, a count, a boolean, or the text of an error page."""
         if self.status is None:
             return "no answer (the connection was closed)"
         response = _text(self.response)
@@ -85,6 +88,13 @@ class Exchange:
         numbered = [_ERROR_NAMES.get(int(n), n) for n in _JSON_ERRORS.findall(response)]
         if named or numbered:
             return "SMSError " + ", ".join(named or numbered)
+        if self.status == 200:
+            if "getunreadincomingmessages" in self.path.lower() or "GetUnreadIncomingMessagesResponse" in response:
+                return f"{len(_INCOMING.findall(response))} incoming message(s)"
+            boolean = _BOOLEAN.search(response)
+            if boolean:
+                return "".join(boolean.groups(""))
+            return "an empty list" if _EMPTY_ARRAY.search(response) else f"{self.response_bytes} bytes"
         page = re.sub(r"<head>.*?</head>", "", response, flags=re.S)
         return " ".join(re.sub(r"<[^>]*>", " ", page).split())[:200]
 

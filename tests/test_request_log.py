@@ -143,3 +143,38 @@ def test_a_failed_assert_sent_says_what_the_fake_answered(client: FakeCdyneClien
         "  GET /sms.svc/SimpleSMSsend -> 200: SMSError MessageInvalid",
         "  GET /sms.svc/SimpleSMSsendWithPostback -> None: no answer (the connection was closed)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "accept", "summary"),
+    [
+        ("GetUnreadIncomingMessages", {}, "application/xml", "1 incoming message(s)"),
+        ("GetUnreadIncomingMessages", {}, "application/json", "1 incoming message(s)"),
+        ("CancelMessage", {"MessageID": str(uuid.UUID(int=1))}, "application/xml", "false"),
+        ("CancelMessage", {"MessageID": str(uuid.UUID(int=1))}, "application/json", "false"),
+        ("GetMessageStatusByReferenceID", {"ReferenceID": "none"}, "application/xml", "an empty list"),
+        ("GetMessageStatusByReferenceID", {"ReferenceID": "none"}, "application/json", "an empty list"),
+    ],
+)
+def test_summaries_of_answers_without_an_smserror(
+    client: FakeCdyneClient, http: httpx.Client, path: str, params: dict[str, str], accept: str, summary: str
+) -> None:
+    send(http, client.license_key)
+    client.incoming(from_="7575449510", message="hi")
+    params = params | {"LicenseKey": client.license_key}
+    http.get(f"/sms.svc/{path}", params=params, headers={"Accept": accept}).raise_for_status()
+    assert client.requests[-1].summary == summary
+
+
+def test_summaries_of_soap_answers(client: FakeCdyneClient, http: httpx.Client) -> None:
+    send(http, client.license_key)
+    client.incoming(from_="7575449510", message="hi")
+    envelope = (
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        f'<GetUnreadIncomingMessages xmlns="http://sms2.cdyne.com"><LicenseKey>{client.license_key}</LicenseKey>'
+        "</GetUnreadIncomingMessages></s:Body></s:Envelope>"
+    )
+    action = '"http://sms2.cdyne.com/Isms/GetUnreadIncomingMessages"'
+    headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": action}
+    http.post("/sms.svc/Soap", content=envelope, headers=headers).raise_for_status()
+    assert client.requests[-1].summary == "1 incoming message(s)"
