@@ -235,6 +235,14 @@ def _number(value: object, name: str, default: float) -> float:
     return float(value)
 
 
+def _query_limit(request: Request) -> int | None:
+    """``limit=N``: at most N results; 0 or absent, all of them."""
+    limit = _query_number(request, "limit", 0.0)
+    if not limit.is_integer():
+        raise ControlError("limit must be a whole number, 0 or more")
+    return int(limit) or None
+
+
 def _query_number(request: Request, name: str, default: float) -> float:
     raw = request.query_params.get(name)
     try:
@@ -367,10 +375,7 @@ async def surprises(request: Request) -> Response:
 
 
 async def requests_log(request: Request) -> Response:
-    limit = _query_number(request, "limit", 0.0)
-    if not limit.is_integer():
-        raise ControlError("limit must be a whole number, 0 or more")
-    found = _service(request).traffic.find(_optional_key(request), int(limit) or None)
+    found = _service(request).traffic.find(_optional_key(request), _query_limit(request))
     return JSONResponse([exchange.to_json() for exchange in found])
 
 
@@ -396,7 +401,8 @@ async def clock_advance(request: Request) -> Response:
 async def inbox_json(request: Request) -> Response:
     from .inbox import conversations
 
-    found = conversations(_service(request), _optional_key(request), request.query_params.get("q", ""))
+    query = request.query_params.get("q", "")
+    found = conversations(_service(request), _optional_key(request), query, _query_limit(request))
     return JSONResponse(found)
 
 

@@ -67,3 +67,19 @@ def test_the_plugin_takes_the_token_from_the_environment(pytester: pytest.Pytest
 
 
 pytest_plugins = ["pytester"]
+
+
+def test_the_inbox_data_most_recent_first_filtered_and_limited(http: httpx.Client, key: str) -> None:
+    for phone, text in (("7575449501", "hello A"), ("7575449502", "hello B"), ("7575449503", "hello C")):
+        send(http, key, phone=phone, message=text)
+    http.post("/_fake/incoming", json={"license_key": key, "from": "7575449501", "message": "back"})
+    newest = http.get("/_fake/inbox", params={"license_key": key, "limit": 2}).json()
+    assert [c["phone"] for c in newest] == ["17575449501", "17575449503"]
+    assert [(i["direction"], i["message"]) for i in newest[0]["items"]] == [("out", "hello A"), ("in", "back")]
+    assert newest[0]["last"] == newest[0]["items"][-1]["at"]
+    everything = http.get("/_fake/inbox", params={"license_key": key}).json()
+    assert [c["phone"] for c in everything] == ["17575449501", "17575449503", "17575449502"]
+    (found,) = http.get("/_fake/inbox", params={"license_key": key, "q": "HELLO b"}).json()
+    assert found["phone"] == "17575449502"
+    refused = http.get("/_fake/inbox", params={"license_key": key, "limit": "many"})
+    assert (refused.status_code, refused.json()["error"]) == (400, "limit must be a number, 0 or more")

@@ -116,6 +116,17 @@ def test_requests_and_what_went_wrong(page: Page, http: httpx.Client, key: str) 
     expect(requests.get_by_text("No operation 'SendTheText'", exact=False).first).to_be_visible()
 
 
+def test_a_busy_key_shows_its_most_recent_conversations(page: Page, http: httpx.Client, key: str) -> None:
+    show_only(page, key)
+    body = {
+        "LicenseKey": key,
+        "SMSRequests": [{"Message": "m", "PhoneNumbers": [f"17575449{n:03d}" for n in range(51)]}],
+    }
+    http.post("/sms.svc/AdvancedSMSsend", json=body).raise_for_status()
+    expect(page.get_by_role("status")).to_contain_text("the 50 most recent conversations (filter to find others)")
+    assert page.locator("section.conversation").count() == 50
+
+
 def test_search_and_a_narrow_screen(browser: Browser, fake: FakeServer, http: httpx.Client, key: str) -> None:
     for phone, text in (("7575449501", "pizza at eight"), ("7575449502", "dentist tomorrow")):
         http.get("/sms.svc/SimpleSMSsend", params={"PhoneNumber": phone, "Message": text, "LicenseKey": key})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,48 +19,68 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from ..control import incoming_json, message_json, postback_json
+from ..model import IncomingMessage, Message
 from ..service import Service
+from ..store import Account
 
 HERE = Path(__file__).parent
 ASSETS = {"inbox.js": "text/javascript; charset=utf-8", "inbox.css": "text/css; charset=utf-8"}
 
 
-def conversations(service: Service, license_key: uuid.UUID | None = None, query: str = "") -> list[dict[str, Any]]:
-    """One entry per (license key, phone): outgoing and incoming texts in time order, newest first."""
-    by_message: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    for postback in service.postbacks.for_key(license_key):
-        by_message[postback.message_id].append(postback_json(postback))
+Text = Message | IncomingMessage
+
+
+def _at(text: Text) -> datetime:
+    return text.created_at if isinstance(text, Message) else text.received_at
+
+
+def conversations(
+    service: Service, license_key: uuid.UUID | None = None, query: str = "", limit: int | None = None
+) -> list[dict[str, Any]]:
+    """One entry per (license key, phone), most recently active first (the first ``limit``): outgoing
+    and incoming texts in time order, with their postbacks. Only the conversations returned are
+    rendered to JSON, so a store of 100,000 texts costs a grouping pass, not 100,000 renderings."""
     accounts = service.store.accounts.values() if license_key is None else [service.store.accounts.get(license_key)]
     needle = query.strip().lower()
-    found = []
-    for account in accounts:
-        if account is None:
-            continue
-        threads: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    threads: dict[tuple[Account, str], list[Text]] = defaultdict(list)
+    for account in filter(None, accounts):
         for message in account.messages:
-            item = {"direction": "out", "at": message.created_at.isoformat(), **message_json(message)}
-            threads[message.to_number].append(item | {"postbacks": by_message.get(message.id, [])})
+            threads[account, message.to_number].append(message)
         for incoming in account.incoming:
-            item = {"direction": "in", "at": incoming.received_at.isoformat(), **incoming_json(incoming)}
-            threads[incoming.from_number].append(item | {"postbacks": by_message.get(incoming.id, [])})
-        held = sum(1 for p in service.postbacks.for_key(account.license_key) if p.state.value == "held")
-        for phone, items in threads.items():
-            if needle and needle not in phone and not any(needle in item["message"].lower() for item in items):
-                continue
-            items.sort(key=lambda item: item["at"])
-            found.append(
-                {
-                    "license_key": str(account.license_key),
-                    "phone": phone,
-                    "dids": account.dids,
-                    "blocked": phone in account.blocked,
-                    "held_postbacks": held,
-                    "last": items[-1]["at"],
-                    "items": items,
-                }
-            )
-    found.sort(key=lambda conversation: conversation["last"], reverse=True)
-    return found
+            threads[account, incoming.from_number].append(incoming)
+    if needle:
+        threads = {
+            (account, phone): texts
+            for (account, phone), texts in threads.items()
+            if needle in phone or any(needle in text.text.lower() for text in texts)
+        }
+    newest = sorted(threads.items(), key=lambda thread: max(map(_at, thread[1])), reverse=True)[:limit]
+    postbacks: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    held: dict[uuid.UUID, int] = defaultdict(int)
+    for account in {account for (account, _), _ in newest}:
+        for postback in service.postbacks.for_key(account.license_key):
+            postbacks[postback.message_id].append(postback_json(postback))
+            held[account.license_key] += postback.state.value == "held"
+    return [
+        {
+            "license_key": str(account.license_key),
+            "phone": phone,
+            "dids": account.dids,
+            "blocked": phone in account.blocked,
+            "held_postbacks": held[account.license_key],
+            "last": max(map(_at, texts)).isoformat(),
+            "items": [_item(text, postbacks) for text in sorted(texts, key=_at)],
+        }
+        for (account, phone), texts in newest
+    ]
+
+
+def _item(text: Text, postbacks: dict[uuid.UUID, list[dict[str, Any]]]) -> dict[str, Any]:
+    if isinstance(text, Message):
+        item = {"direction": "out", "at": text.created_at.isoformat(), **message_json(text)}
+    else:
+        item = {"direction": "in", "at": text.received_at.isoformat(), **incoming_json(text)}
+    return item | {"postbacks": postbacks.get(text.id, [])}
 
 
 @cache

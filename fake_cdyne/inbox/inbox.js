@@ -67,9 +67,25 @@ function keepingOpen(root, rerender) {
   for (const node of root.querySelectorAll("details[data-key]")) node.open = open.has(node.dataset.key);
 }
 
+// At most one refresh in flight, and at most one every REFRESH_MS: a client under load makes a request
+// event every millisecond, and each refresh costs the fake a pass over its store.
+const REFRESH_MS = 250;
+const SHOWN = 50;
+let lastRefresh = 0;
+let changedMeanwhile = false;
+
 function schedule() {
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(refresh, 80);
+  if (refreshTimer) {
+    changedMeanwhile = true; // read again once this refresh is done: never miss the last change
+    return;
+  }
+  refreshTimer = setTimeout(async () => {
+    changedMeanwhile = false;
+    await refresh();
+    lastRefresh = Date.now();
+    refreshTimer = null;
+    if (changedMeanwhile) schedule();
+  }, Math.max(0, lastRefresh + REFRESH_MS - Date.now()));
 }
 
 async function refresh() {
@@ -78,6 +94,7 @@ async function refresh() {
   const query = $("#filter-q").value.trim();
   if (key) params.set("license_key", key);
   if (query) params.set("q", query);
+  params.set("limit", SHOWN);
   try {
     const [conversations, requests] = await Promise.all([
       api("GET", `/inbox?${params}`),
@@ -85,7 +102,9 @@ async function refresh() {
     ]);
     render(conversations);
     renderRequests(requests);
-    status(`${conversations.length} conversation(s), updated ${new Date().toLocaleTimeString()}`);
+    const shown = conversations.length < SHOWN ? `${conversations.length} conversation(s)`
+      : `the ${SHOWN} most recent conversations (filter to find others)`;
+    status(`${shown}, updated ${new Date().toLocaleTimeString()}`);
   } catch (error) {
     status(error.message);
   }
