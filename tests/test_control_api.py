@@ -83,3 +83,14 @@ def test_the_inbox_data_most_recent_first_filtered_and_limited(http: httpx.Clien
     assert found["phone"] == "17575449502"
     refused = http.get("/_fake/inbox", params={"license_key": key, "limit": "many"})
     assert (refused.status_code, refused.json()["error"]) == (400, "limit must be a number, 0 or more")
+
+
+def test_a_long_conversation_shows_its_newest_texts(http: httpx.Client, key: str) -> None:
+    body = {
+        "LicenseKey": key,
+        "SMSRequests": [{"Message": f"text {n}", "PhoneNumbers": ["7575449510"]} for n in range(53)],
+    }
+    http.post("/sms.svc/AdvancedSMSsend", json=body).raise_for_status()
+    (conversation,) = http.get("/_fake/inbox", params={"license_key": key}).json()
+    assert conversation["earlier"] == 3
+    assert [item["message"] for item in conversation["items"]] == [f"text {n}" for n in range(3, 53)]

@@ -120,11 +120,15 @@ def test_a_busy_key_shows_its_most_recent_conversations(page: Page, http: httpx.
     show_only(page, key)
     body = {
         "LicenseKey": key,
-        "SMSRequests": [{"Message": "m", "PhoneNumbers": [f"17575449{n:03d}" for n in range(51)]}],
+        "SMSRequests": [{"Message": "m", "PhoneNumbers": [f"17575449{n:03d}" for n in range(51)]}]
+        + [{"Message": f"again {n}", "PhoneNumbers": ["17575449050"]} for n in range(52)],
     }
     http.post("/sms.svc/AdvancedSMSsend", json=body).raise_for_status()
     expect(page.get_by_role("status")).to_contain_text("the 50 most recent conversations (filter to find others)")
     assert page.locator("section.conversation").count() == 50
+    busiest = page.locator(f'section[data-id="{key}/17575449050"]')
+    expect(busiest.get_by_text("3 earlier text(s) not shown")).to_be_visible()
+    assert busiest.locator("li.text").count() == 50
 
 
 def test_search_and_a_narrow_screen(browser: Browser, fake: FakeServer, http: httpx.Client, key: str) -> None:

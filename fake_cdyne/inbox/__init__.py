@@ -28,6 +28,7 @@ ASSETS = {"inbox.js": "text/javascript; charset=utf-8", "inbox.css": "text/css; 
 
 
 Text = Message | IncomingMessage
+TEXTS_SHOWN = 50  # per conversation: the newest; the page says how many earlier ones it leaves out
 
 
 def _at(text: Text) -> datetime:
@@ -37,8 +38,8 @@ def _at(text: Text) -> datetime:
 def conversations(
     service: Service, license_key: uuid.UUID | None = None, query: str = "", limit: int | None = None
 ) -> list[dict[str, Any]]:
-    """One entry per (license key, phone), most recently active first (the first ``limit``): outgoing
-    and incoming texts in time order, with their postbacks. Only the conversations returned are
+    """One entry per (license key, phone), most recently active first (the first ``limit``): its newest
+    ``TEXTS_SHOWN`` texts both ways in time order, with their postbacks. Only what is returned is
     rendered to JSON, so a store of 100,000 texts costs a grouping pass, not 100,000 renderings."""
     accounts = service.store.accounts.values() if license_key is None else [service.store.accounts.get(license_key)]
     needle = query.strip().lower()
@@ -58,21 +59,25 @@ def conversations(
     postbacks: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     held: dict[uuid.UUID, int] = defaultdict(int)
     for account in {account for (account, _), _ in newest}:
-        for postback in service.postbacks.for_key(account.license_key):
+        for postback in service.postbacks.for_key(account.license_key):  # O(the account's postbacks)
             postbacks[postback.message_id].append(postback_json(postback))
             held[account.license_key] += postback.state.value == "held"
-    return [
-        {
-            "license_key": str(account.license_key),
-            "phone": phone,
-            "dids": account.dids,
-            "blocked": phone in account.blocked,
-            "held_postbacks": held[account.license_key],
-            "last": max(map(_at, texts)).isoformat(),
-            "items": [_item(text, postbacks) for text in sorted(texts, key=_at)],
-        }
-        for (account, phone), texts in newest
-    ]
+    found = []
+    for (account, phone), texts in newest:
+        texts.sort(key=_at)
+        found.append(
+            {
+                "license_key": str(account.license_key),
+                "phone": phone,
+                "dids": account.dids,
+                "blocked": phone in account.blocked,
+                "held_postbacks": held[account.license_key],
+                "last": _at(texts[-1]).isoformat(),
+                "earlier": max(0, len(texts) - TEXTS_SHOWN),
+                "items": [_item(text, postbacks) for text in texts[-TEXTS_SHOWN:]],
+            }
+        )
+    return found
 
 
 def _item(text: Text, postbacks: dict[uuid.UUID, list[dict[str, Any]]]) -> dict[str, Any]:

@@ -139,6 +139,7 @@ function renderConversation(conversation) {
   const meta = [`to and from ${conversation.dids.join(", ")}`];
   if (conversation.blocked) meta.push("blocked: the phone texted STOP");
   if (conversation.held_postbacks) meta.push(`${conversation.held_postbacks} postback(s) held`);
+  if (conversation.earlier) meta.push(`${conversation.earlier} earlier text(s) not shown`);
   $(".meta", node).textContent = meta.join(" · ");
   $(".thread", node).replaceChildren(...conversation.items.map((item) => renderText(item, key)));
 
