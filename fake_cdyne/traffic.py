@@ -22,8 +22,6 @@ from starlette.types import Message, Receive, Scope
 from .model import SMSError
 
 BODY_LIMIT = 16 * 1024
-
-
 _ERROR_NAMES = {error.value: error.name for error in SMSError}
 _XML_ERRORS = re.compile(r"<SMSError>(\w+)</SMSError>")
 _JSON_ERRORS = re.compile(r'"SMSError":(\d+)')
