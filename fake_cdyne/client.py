@@ -232,15 +232,15 @@ class FakeCdyneClient:
         lines = [f"expected a text {wanted or 'to be sent'}, but none was sent" + (":" if not sent else "; sent were:")]
         lines += [f"  - to {m.to}: {m.message!r} ({m.state})" for m in sent]
         if not sent:
-            lines += self._requests_explained()
+            lines += self.describe_requests()
         closest = [m for m in sent if number is None or m.to == number]
         if message is not None and closest:
             diff = difflib.ndiff([closest[-1].message], [message])
             lines += ["closest, as sent (-) and as expected (+):", *(f"  {line}" for line in diff)]
         raise AssertionError("\n".join(lines))
 
-    def _requests_explained(self, most: int = 5) -> list[str]:
-        """Why nothing was sent, as far as the fake saw: this key's last requests and their answers."""
+    def describe_requests(self, most: int = 5) -> list[str]:
+        """This key's last requests to /sms.svc and their answers, a line each, for failure messages."""
         made = self.requests
         if not made:
             return [f"the fake got no request naming license key {self.license_key}"]

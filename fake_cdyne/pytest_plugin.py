@@ -8,17 +8,19 @@ Fixtures, in layers:
   thread, unless ``--fake-cdyne-url`` or ``FAKE_CDYNE_URL`` names one already running (a container).
 - ``fake_cdyne`` (function): a ``FakeCdyneClient`` with a fresh license key, so tests never see each
   other's texts, in one process or under pytest-xdist. At teardown, any failure inside the fake
-  during the test fails it, naming the request.
+  during the test fails it, naming the request. A test that fails shows, in a report section of its
+  own, the requests its code made to /sms.svc and the fake's answers.
 - ``postback_receiver`` (function): a real HTTP endpoint to pass as StatusPostBackURL.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from .client import FakeCdyneClient
@@ -93,6 +95,21 @@ def fake_cdyne(request: pytest.FixtureRequest, fake_cdyne_url: str) -> Iterator[
     problems += [f"  no scenario rule matched: {s['request']}" for s in surprises]
     if problems:
         pytest.fail("fake-cdyne was surprised by this test:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    handle = getattr(item, "funcargs", {}).get("fake_cdyne")
+    if report.when == "call" and report.failed and isinstance(handle, FakeCdyneClient):
+        try:
+            lines = handle.describe_requests(most=20)
+        except (httpx.HTTPError, AssertionError) as error:  # the fake is gone: say so, fail nothing more
+            lines = [f"could not read the fake's request log: {error}"]
+        report.sections.append(("fake-cdyne requests", "\n".join(lines)))
+    return report
 
 
 @pytest.fixture

@@ -107,6 +107,33 @@ def test_wrong_operation_and_bad_number(fake_cdyne):
     )
 
 
+def test_a_failing_test_shows_the_requests_it_made(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        SENDS
+        + """
+def test_fails_after_sending(fake_cdyne):
+    send(fake_cdyne, message="first")
+    send(fake_cdyne, phone="555")
+    assert False, "the app's own assertion"
+
+def test_passes(fake_cdyne):
+    send(fake_cdyne)
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the app's own assertion*",
+            "*- fake-cdyne requests -*",
+            "the fake's answers to the last 2 request(s) naming this key:",
+            "  GET /sms.svc/SimpleSMSsend -> 200: SMSError NoError",
+            "  GET /sms.svc/SimpleSMSsend -> 200: SMSError PhoneNumberInvalid",
+        ]
+    )
+    assert result.stdout.str().count("fake-cdyne requests") == 1  # only for the failure
+
+
 def test_replies_postbacks_and_holding(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
