@@ -7,8 +7,10 @@ drives the fake only through the control API, like a test.
 
 from __future__ import annotations
 
+import heapq
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -41,21 +43,29 @@ def conversations(
     """One entry per (license key, phone), most recently active first (the first ``limit``): its newest
     ``TEXTS_SHOWN`` texts both ways in time order, with their postbacks. Only what is returned is
     rendered to JSON, so a store of 100,000 texts costs a grouping pass, not 100,000 renderings."""
-    accounts = service.store.accounts.values() if license_key is None else [service.store.accounts.get(license_key)]
+    store = service.store
+    accounts = store.accounts.values() if license_key is None else filter(None, [store.accounts.get(license_key)])
+    by_key = {account.license_key: account for account in accounts}
+    # Every text in time order (each list already is; equal times keep the order they were stored in),
+    # each moving its conversation to the end: the dict's order is the order of last activity.
+    threads: dict[tuple[Account, str], list[Text]] = {}
+    streams: list[Sequence[Text]] = [
+        texts for account in by_key.values() for texts in (account.messages, account.incoming)
+    ]
+    for text in heapq.merge(*streams, key=_at):
+        phone = text.to_number if isinstance(text, Message) else text.from_number
+        where = (by_key[text.license_key], phone)
+        texts = threads.pop(where, [])
+        texts.append(text)
+        threads[where] = texts
     needle = query.strip().lower()
-    threads: dict[tuple[Account, str], list[Text]] = defaultdict(list)
-    for account in filter(None, accounts):
-        for message in account.messages:
-            threads[account, message.to_number].append(message)
-        for incoming in account.incoming:
-            threads[account, incoming.from_number].append(incoming)
     if needle:
         threads = {
             (account, phone): texts
             for (account, phone), texts in threads.items()
             if needle in phone or any(needle in text.text.lower() for text in texts)
         }
-    newest = sorted(threads.items(), key=lambda thread: max(map(_at, thread[1])), reverse=True)[:limit]
+    newest = list(reversed(threads.items()))[:limit]
     postbacks: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     held: dict[uuid.UUID, int] = defaultdict(int)
     for account in {account for (account, _), _ in newest}:
@@ -64,7 +74,6 @@ def conversations(
             held[account.license_key] += postback.state.value == "held"
     found = []
     for (account, phone), texts in newest:
-        texts.sort(key=_at)
         found.append(
             {
                 "license_key": str(account.license_key),
