@@ -7,22 +7,41 @@ postbacks, which is what keeps tests (and pytest-xdist workers) apart.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from urllib.parse import parse_qsl
 
 import httpx
 
 from .values import normalise_phone
 
+Record = TypeVar("Record")
 
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+
+def _from_json(cls: type[Record], data: dict[str, Any]) -> Record:
+    """A record from the control API's JSON, field by field: ``from_`` is ``from``, times are parsed,
+    arrays become tuples (of tuples, or of ``IncomingText`` for replies); absent optional fields keep
+    their defaults."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        name = field.name.rstrip("_")
+        if name not in data:
+            continue
+        value = data[name]
+        if "datetime" in str(field.type):
+            value = None if value is None else datetime.fromisoformat(value)
+        elif name == "replies":
+            value = tuple(IncomingText.from_json(reply) for reply in value)
+        elif isinstance(value, list):
+            value = tuple(tuple(item) if isinstance(item, list) else item for item in value)
+        values[field.name] = value
+    return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +62,7 @@ class SentMessage:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SentMessage:
-        return cls(
-            message_id=data["message_id"],
-            to=data["to"],
-            from_=data["from"],
-            message=data["message"],
-            state=data["state"],
-            reference_id=data["reference_id"],
-            status_postback_url=data["status_postback_url"],
-            segments=data["segments"],
-            created_at=datetime.fromisoformat(data["created_at"]),
-            sent_at=_time(data["sent_at"]),
-            replies=tuple(IncomingText.from_json(r) for r in data["replies"]),
-        )
+        return _from_json(cls, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +80,7 @@ class IncomingText:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IncomingText:
-        return cls(
-            incoming_message_id=data["incoming_message_id"],
-            from_=data["from"],
-            to=data["to"],
-            message=data["message"],
-            matched_message_id=data["matched_message_id"],
-            received_at=datetime.fromisoformat(data["received_at"]),
-            read=data["read"],
-            auto_reply=data.get("auto_reply"),
-        )
+        return _from_json(cls, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +101,7 @@ class PostbackRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PostbackRecord:
-        return cls(
-            id=data["id"],
-            kind=data["kind"],
-            url=data["url"],
-            body=data["body"],
-            state=data["state"],
-            message_id=data["message_id"],
-            attempts=tuple(data["attempts"]),
-        )
+        return _from_json(cls, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,20 +132,7 @@ class RecordedRequest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RecordedRequest:
-        return cls(
-            id=data["id"],
-            at=datetime.fromisoformat(data["at"]),
-            method=data["method"],
-            path=data["path"],
-            query=data["query"],
-            headers=tuple((name, value) for name, value in data["headers"]),
-            body=data["body"],
-            body_bytes=data["body_bytes"],
-            status=data["status"],
-            response=data["response"],
-            response_bytes=data["response_bytes"],
-            summary=data["summary"],
-        )
+        return _from_json(cls, data)
 
 
 class ControlAPIError(AssertionError):
