@@ -1,4 +1,6 @@
-"""The pytest plugin, exercised by real inner pytest runs (pytester)."""
+"""The pytest plugin, exercised by real inner pytest runs (pytester), each in a process of its own: an
+in-process run unloads the modules first imported inside it (httpcore, which httpx imports lazily),
+leaving later tests with two copies of their exception classes."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ def test_sends(fake_cdyne):
     assert fake_cdyne.last_message.state == "sent"
 """
     )
-    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
 
 
 def alone(count: int) -> str:
@@ -44,7 +46,7 @@ def alone(count: int) -> str:
 
 def test_each_test_has_its_own_account(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(alone(4))
-    pytester.runpytest().assert_outcomes(passed=4)
+    pytester.runpytest_subprocess().assert_outcomes(passed=4)
 
 
 def test_isolated_under_xdist(pytester: pytest.Pytester) -> None:
@@ -64,7 +66,7 @@ def test_wrong_text(fake_cdyne):
     fake_cdyne.assert_sent(to="7575449510", message="Your code is 1243")
 """
     )
-    result = pytester.runpytest()
+    result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -93,7 +95,7 @@ def test_wrong_operation_and_bad_number(fake_cdyne):
     fake_cdyne.assert_sent(to="7575449510")
 """
     )
-    result = pytester.runpytest()
+    result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [
@@ -120,7 +122,7 @@ def test_passes(fake_cdyne):
     send(fake_cdyne)
 """
     )
-    result = pytester.runpytest()
+    result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -162,7 +164,7 @@ def test_waiting_too_long_says_what_there_is(fake_cdyne):
     fake_cdyne.wait_for_postbacks(1, timeout=0.1)
 """
     )
-    result = pytester.runpytest()
+    result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*only 0 of 1 postback(s) finished within 0.1 s (postbacks: none)*"])
 
@@ -188,7 +190,7 @@ def test_later(fake_cdyne):
     assert fake_cdyne.last_message.state == "sent"
 """
     )
-    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
 
 
 def test_an_already_running_fake_is_used(pytester: pytest.Pytester) -> None:
@@ -202,7 +204,7 @@ def test_remote(fake_cdyne):
     fake_cdyne.assert_sent(to="17575449510")
 """
         )
-        pytester.runpytest("--fake-cdyne-url", running.url).assert_outcomes(passed=1)
+        pytester.runpytest_subprocess("--fake-cdyne-url", running.url).assert_outcomes(passed=1)
         pytester.runpytest_subprocess().assert_outcomes(passed=0, failed=1)  # without it: its own fake
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("FAKE_CDYNE_URL", running.url)
@@ -228,7 +230,7 @@ def test_next_one_is_fine(fake_cdyne):
     send(fake_cdyne)
 """
     )
-    result = pytester.runpytest()
+    result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(
         [
@@ -263,7 +265,7 @@ def test_surprising(fake_cdyne):
     send(fake_cdyne, phone="7575440000")
 """
     )
-    result = pytester.runpytest()
+    result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=4, errors=1)
     result.stdout.fnmatch_lines(
         ["*no scenario rule matched: simplesmssend for * (phone='17575440000', message='Hello')*"]
@@ -281,7 +283,7 @@ def test_never_runs(fake_cdyne):
     pass
 """
     )
-    result = pytester.runpytest()
+    result = pytester.runpytest_subprocess()
     result.assert_outcomes(errors=1)
     expected = "broken.yaml:2 rules[0].outcome.error: 'NoErorr' is not an SMSError; did you mean 'NoError'?"
     assert expected in result.stdout.str()
