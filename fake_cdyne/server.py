@@ -27,9 +27,14 @@ class ServerFailed(FakeCdyneError):
 
 
 def bind(host: str, port: int) -> socket.socket:
+    """The listening socket. Its protocol is named (IPPROTO_TCP), not left 0: asyncio only sets TCP_NODELAY
+    on sockets whose protocol says TCP, and without it every kept-alive answer waits about 40 ms for
+    Nagle's algorithm to meet the client's delayed ACK. NODELAY on the listener is inherited by every
+    accepted connection on Linux and the BSDs, whatever the event loop."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as error:
@@ -67,10 +72,14 @@ def describe_stack(config: uvicorn.Config) -> str:
     return f"{loop} event loop, {parser} parser{advice}"
 
 
-def _uvicorn_config(app: ASGIApp, log_level: str, tls_files: TLSFiles | None = None) -> uvicorn.Config:
+def _uvicorn_config(
+    app: ASGIApp, log_level: str, tls_files: TLSFiles | None = None, *, loop: str = "auto", http: str = "auto"
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         interface="asgi3",
+        loop=loop,
+        http=http,
         log_level=log_level,
         lifespan="on",
         access_log=False,
@@ -81,7 +90,8 @@ def _uvicorn_config(app: ASGIApp, log_level: str, tls_files: TLSFiles | None = N
 
 
 class ThreadedServer:
-    """An ASGI app served by uvicorn in a background thread, on a port bound before it starts."""
+    """An ASGI app served by uvicorn in a background thread, on a port bound before it starts.
+    ``loop`` and ``http`` choose uvicorn's event loop and HTTP parser ("auto": the fastest installed)."""
 
     name = "server"
 
@@ -93,12 +103,14 @@ class ThreadedServer:
         port: int = 0,
         log_level: str = "warning",
         tls_files: TLSFiles | None = None,
+        loop: str = "auto",
+        http: str = "auto",
     ) -> None:
         self.app = app
         self.host = host
         self.port = port
         self.tls_files = tls_files
-        self._server = _Server(_uvicorn_config(app, log_level, tls_files))
+        self._server = _Server(_uvicorn_config(app, log_level, tls_files, loop=loop, http=http))
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
@@ -140,7 +152,9 @@ class FakeServer(ThreadedServer):
 
     name = "fake-cdyne"
 
-    def __init__(self, config: Config | None = None, *, log_level: str = "warning") -> None:
+    def __init__(
+        self, config: Config | None = None, *, log_level: str = "warning", loop: str = "auto", http: str = "auto"
+    ) -> None:
         self.config = config or Config(port=0)
         self.starlette = create_app(self.config)
         super().__init__(
@@ -149,6 +163,8 @@ class FakeServer(ThreadedServer):
             port=self.config.port,
             log_level=log_level,
             tls_files=tls.prepare(self.config),
+            loop=loop,
+            http=http,
         )
 
     @property
