@@ -4,11 +4,16 @@ out of range, deep or huge JSON, and internal errors on a kept-alive connection.
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import shutil
 import socket
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -96,6 +101,27 @@ def test_curl_the_client_and_the_own_origin_still_drive_it(http: httpx.Client, f
     reply = http.post("/_fake/reset", content=json.dumps({"license_key": key}), headers=typed)
     assert reply.status_code == 200, reply.text
     assert http.get("/_fake/messages", headers={"Origin": EVIL}).status_code == 200  # reading is CORS's job
+
+
+README = Path(__file__).parent.parent.parent / "README.md"
+CURL_POSTS = [
+    line.strip()
+    for line in README.read_text(encoding="utf-8").splitlines()
+    if line.lstrip().startswith("curl ") and "/_fake/" in line and re.search(r" (-d|--data\S*|--json|-X ?POST) ", line)
+]
+
+
+def test_the_readme_shows_posts_with_curl() -> None:
+    assert CURL_POSTS
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="no curl")
+@pytest.mark.parametrize("command", CURL_POSTS)
+def test_the_readme_curl_posts_work(fake: FakeServer, command: str) -> None:
+    argv = [part.replace("http://127.0.0.1:8080", fake.url) for part in shlex.split(command)]
+    done = subprocess.run([*argv, "-s", "-w", "\n%{http_code}"], capture_output=True, text=True, timeout=10)
+    body, _, status = done.stdout.rpartition("\n")
+    assert status == "200", body
 
 
 # ---- reset: only an absent key means all -------------------------------------------------------
