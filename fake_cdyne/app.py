@@ -17,6 +17,8 @@ from starlette.types import Message, Receive, Scope, Send
 from . import control, inbox
 from .clock import ManualClock, SystemClock
 from .config import Config
+from .guard import ControlGuard
+from .inputs import ControlError
 from .rest import ServiceEndpoint
 from .service import Service
 
@@ -81,8 +83,10 @@ def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock
         return PlainTextResponse(f"{exc.detail}: {request.method} {request.url.path}", exc.status_code)
 
     async def internal_error(request: Request, exc: Exception) -> Response:
+        # Starlette raises the error on to the server after this answer, and uvicorn then closes the
+        # connection: the answer says so, or a client would send its next request into a closed socket.
         record = service.record_error(f"{request.method} {request.url.path}", exc)
-        return PlainTextResponse(internal_error_text(record.error), 500)
+        return PlainTextResponse(internal_error_text(record.error), 500, headers={"Connection": "close"})
 
     app = FakeCdyneApp(
         service,
@@ -91,12 +95,12 @@ def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock
             Mount(
                 "/_fake",
                 routes=control.routes,
-                middleware=[Middleware(control.RequireToken, token=service.config.control_token)],
+                middleware=[Middleware(ControlGuard, config=service.config)],
             ),
         ],
         lifespan=lifespan,
         exception_handlers={
-            control.ControlError: control.control_error,
+            ControlError: control.control_error,
             HTTPException: http_error,
             Exception: internal_error,
         },

@@ -43,6 +43,15 @@ class ClockIsNotManual(Exception):
     """advance() was called on a fake running on the system clock."""
 
 
+class ClockOutOfRange(Exception):
+    """advance() would move the clock past ``LAST``."""
+
+
+# The manual clock stops here, a year and more short of datetime's end, so that whatever is scheduled
+# from it (a send delay, a retry, a chaos delay: at most a year) is still a date.
+LAST = datetime(9998, 1, 1, tzinfo=UTC)
+
+
 class Scheduler:
     def __init__(
         self,
@@ -68,7 +77,10 @@ class Scheduler:
         """Move a manual clock forward, running every event that falls due; returns how many ran."""
         if not isinstance(self.clock, ManualClock):
             raise ClockIsNotManual("the clock is the system clock; start the fake with a manual clock")
-        target = self.clock.now() + timedelta(seconds=seconds)
+        now = self.clock.now()
+        if seconds > (LAST - now).total_seconds():
+            raise ClockOutOfRange(f"the manual clock goes no further than {LAST:%Y-%m-%d}; it is {now:%Y-%m-%d} now")
+        target = now + timedelta(seconds=seconds)
         ran = 0
         while self._queue and self._queue[0][0] <= target:
             due, _, callback = heapq.heappop(self._queue)

@@ -52,6 +52,9 @@ class Config:
     tls_ca_out: str | None = None
     # When set, the control API (but /_fake/health) wants "Authorization: Bearer <token>".
     control_token: str | None = None
+    # Host names the control API answers to besides localhost, *.localhost, IP addresses, host and
+    # tls_names (against DNS rebinding): names, "*.suffix" patterns, or "*" for any.
+    allowed_hosts: tuple[str, ...] = ()
     # Scenario files or folders, loaded in order at start.
     scenarios: tuple[str, ...] = ()
     # How many of the newest requests to /sms.svc GET /_fake/requests shows (0: none are kept).

@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from . import __version__
+from .inputs import ATTEMPTS, COUNT, SECONDS, SEED
 
+DESCRIPTION = (
+    "Drive and inspect the fake CDYNE SMS Notify! service. The service itself is at /sms.svc. "
+    "Requests that change something (POST, PUT, DELETE) send their body as application/json (415 otherwise) "
+    "and come from no page on another origin (403); the control API answers only to localhost, IP addresses "
+    "and the names in FAKE_CDYNE_ALLOWED_HOSTS (421 otherwise)."
+)
 GUID = {"type": "string", "format": "uuid"}
 TIME = {"type": ["string", "null"], "format": "date-time"}
 KEY = ("license_key", "the account's license key (a GUID)")
@@ -158,7 +165,7 @@ ROUTES: list[tuple[str, str, str, list[tuple[str, str, bool]], dict[str, Any] | 
         "/_fake/messages/{message_id}/refuse",
         "The carrier refuses a message",
         [],
-        {"properties": {"attempts": {"type": "integer", "minimum": 1, "maximum": 100}}},
+        {"properties": {"attempts": ATTEMPTS.schema()}},
         {"$ref": "#/components/schemas/Message"},
     ),
     (
@@ -183,9 +190,9 @@ ROUTES: list[tuple[str, str, str, list[tuple[str, str, bool]], dict[str, Any] | 
         "Wait until postbacks finish (408 after the timeout)",
         [
             (*KEY, False),
-            ("count", "postbacks to wait for", False),
-            ("attempts", "or attempts to wait for", False),
-            ("timeout", "seconds", False),
+            ("count", "postbacks to wait for: 0 to 1,000,000", False),
+            ("attempts", "or attempts to wait for: 0 to 1,000,000", False),
+            ("timeout", "seconds: 0 to 3,600", False),
         ],
         None,
         {"type": "array", "items": {"$ref": "#/components/schemas/Postback"}},
@@ -205,7 +212,7 @@ ROUTES: list[tuple[str, str, str, list[tuple[str, str, bool]], dict[str, Any] | 
         [],
         {
             "required": ["license_key"],
-            "properties": {"license_key": GUID, "count": {"type": "integer"}, "newest_first": {"type": "boolean"}},
+            "properties": {"license_key": GUID, "count": COUNT.schema(), "newest_first": {"type": "boolean"}},
         },
         {"type": "object"},
     ),
@@ -220,9 +227,9 @@ ROUTES: list[tuple[str, str, str, list[tuple[str, str, bool]], dict[str, Any] | 
                 "license_key": GUID,
                 "duplicate": {"type": "boolean"},
                 "drop": {"type": "boolean"},
-                "delay": {"type": "number"},
-                "jitter": {"type": "number"},
-                "seed": {"type": "integer"},
+                "delay": SECONDS.schema(),
+                "jitter": SECONDS.schema(),
+                "seed": SEED.schema(),
             },
         },
         {"type": "object"},
@@ -266,7 +273,7 @@ ROUTES: list[tuple[str, str, str, list[tuple[str, str, bool]], dict[str, Any] | 
         "/_fake/clock/advance",
         "Move a manual clock",
         [],
-        {"required": ["seconds"], "properties": {"seconds": {"type": "number", "minimum": 0}}},
+        {"required": ["seconds"], "properties": {"seconds": SECONDS.schema()}},
         {"type": "object"},
     ),
     ("get", "/_fake/errors", "Failures inside the fake", [], None, {"type": "array"}),
@@ -326,7 +333,7 @@ def document(server_url: str, *, secured: bool) -> dict[str, Any]:
         "info": {
             "title": "fake-cdyne control API",
             "version": __version__,
-            "description": "Drive and inspect the fake CDYNE SMS Notify! service. The service itself is at /sms.svc.",
+            "description": DESCRIPTION,
         },
         "servers": [{"url": server_url}],
         "paths": paths,

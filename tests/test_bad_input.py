@@ -246,7 +246,7 @@ def test_control_api_refuses_bad_json_clearly(http: httpx.Client, key: str) -> N
         ("/_fake/reset", b'{"license_key": "zzz"}', "not a GUID"),
     ]
     for path, body, words in cases:
-        reply = http.post(path, content=body)
+        reply = http.post(path, content=body, headers={"Content-Type": "application/json"})
         assert reply.status_code == 400, (path, body, reply.text)
         assert words in reply.json()["error"]
     empty = http.post("/_fake/incoming", json={"license_key": ZERO_GUID, "from": "7575449510", "message": "m"})

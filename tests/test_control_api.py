@@ -84,7 +84,10 @@ def test_the_inbox_data_most_recent_first_filtered_and_limited(manual_http: http
     (found,) = http.get("/_fake/inbox", params={"license_key": key, "q": "HELLO b"}).json()
     assert found["phone"] == "17575449502"
     refused = http.get("/_fake/inbox", params={"license_key": key, "limit": "many"})
-    assert (refused.status_code, refused.json()["error"]) == (400, "limit must be a number, 0 or more")
+    assert (refused.status_code, refused.json()["error"]) == (
+        400,
+        "limit must be a whole number from 0 to 1,000,000, not 'many'",
+    )
 
 
 def test_a_long_conversation_shows_its_newest_texts(http: httpx.Client, key: str) -> None:

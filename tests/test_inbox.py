@@ -7,8 +7,11 @@ a missing browser a failure. Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -27,8 +30,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: 
 # Assertions wait for the page, up to a deadline: generous, since a loaded CI machine is slow to render.
 expect.set_options(timeout=15_000)
 
+# rebound.test resolves to 127.0.0.1, as a DNS-rebinding attacker's name would.
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]  # fmt: skip
+         "--disable-component-update", "--disable-sync",
+         "--host-resolver-rules=MAP rebound.test 127.0.0.1"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +178,71 @@ def test_a_token_protected_fake_asks_for_it(browser: Browser) -> None:
 
 def test_no_token_field_without_a_token(page: Page) -> None:
     expect(page.get_by_label("Control token")).to_be_hidden()
+
+
+# A page on another origin (another port of 127.0.0.1) that tries what any page may: a form posted as
+# text/plain whose field names spell JSON, and fetch() in no-cors mode. Its send to /sms.svc is allowed
+# (CDYNE's service is open to anyone): that it arrives shows the browser did reach the fake.
+ELSEWHERE = """<!doctype html><title>elsewhere</title><iframe name="sink"></iframe>
+<form method="post" enctype="text/plain" target="sink" action="{fake}/_fake/incoming">
+<input name='{{"license_key": "{key}", "from": "7575449510", "message": "STOP", "x": "' value='"}}'></form>
+<script>
+(async () => {{
+  await fetch("{fake}/sms.svc/SimpleSMSsend?PhoneNumber=7575449597&Message=from+elsewhere&LicenseKey={key}",
+              {{ mode: "no-cors" }});
+  await fetch("{fake}/_fake/reset", {{ method: "POST", mode: "no-cors" }});
+  const stop = JSON.stringify({{ license_key: "{key}", from: "7575449510", message: "STOP" }});
+  await fetch("{fake}/_fake/incoming", {{ method: "POST", mode: "no-cors", body: stop }});
+  const sink = document.querySelector("iframe");
+  await new Promise((done) => {{ sink.onload = done; document.forms[0].submit(); }});
+  document.title = "done";
+}})();
+</script>"""
+
+
+@pytest.fixture
+def elsewhere(fake: FakeServer, key: str) -> Iterator[str]:
+    page = ELSEWHERE.format(fake=fake.url, key=key).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        server.shutdown()
+        thread.join(5)
+
+
+def test_a_page_on_another_origin_cannot_drive_the_fake(
+    browser: Browser, elsewhere: str, http: httpx.Client, key: str
+) -> None:
+    http.get("/sms.svc/SimpleSMSsend", params={"PhoneNumber": "7575449510", "Message": "ours", "LicenseKey": key})
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(elsewhere)
+    expect(page).to_have_title("done")
+    context.close()
+    texts = [m["message"] for m in http.get("/_fake/messages", params={"license_key": key}).json()]
+    assert texts == ["ours", "from elsewhere"]  # not reset; and the page's requests did reach the fake
+    assert http.get("/_fake/incoming", params={"license_key": key}).json() == []  # no STOP
+
+
+def test_a_rebound_name_gets_nothing_and_the_page_names_the_setting(browser: Browser, fake: FakeServer) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"http://rebound.test:{urlsplit(fake.url).port}/")
+    expect(page.get_by_role("status")).to_contain_text("FAKE_CDYNE_ALLOWED_HOSTS")
+    # A script on the rebound name is same-origin with the fake, yet reads nothing from it.
+    status = page.evaluate("fetch('/_fake/messages').then((response) => response.status)")
+    assert status == 421
+    context.close()

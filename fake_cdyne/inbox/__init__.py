@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from ..control import incoming_json, message_json, postback_json
 from ..model import IncomingMessage, Message
 from ..service import Service
 from ..store import Account
+from ..views import incoming_json, message_json, postback_json
 
 HERE = Path(__file__).parent
 ASSETS = {"inbox.js": "text/javascript; charset=utf-8", "inbox.css": "text/css; charset=utf-8"}

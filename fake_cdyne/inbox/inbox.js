@@ -241,6 +241,12 @@ async function listen() {
     const response = await fetch("/_fake/events", { headers: headers() });
     if (response.status === 401) {
       askForToken();
+    } else if (!response.ok) {
+      // A refusal (421 for a host name the fake does not answer to, ...) says why; show it, retry later.
+      const data = await response.json().catch(() => ({}));
+      status(`Live updates paused: ${data.error || response.statusText}`);
+      setTimeout(listen, 10000);
+      return;
     } else {
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
