@@ -357,7 +357,7 @@ class Dispatcher:
 
     def reset(self, license_key: uuid.UUID | None) -> None:
         """Forget a key's postbacks (or everyone's), cancelling those queued, retrying or in flight."""
-        keys = list(self._by_key) if license_key is None else [license_key]
+        keys = {*self._by_key, *self._held_keys, *self._chaos} if license_key is None else {license_key}
         for key in keys:
             for postback in self._by_key.pop(key, []):
                 self.journal.pop(postback.id, None)

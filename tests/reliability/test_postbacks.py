@@ -477,3 +477,15 @@ async def play(receiver: PostbackReceiver, steps: list[tuple[Any, ...]], drain: 
         answered = sum(a.status == 200 for a in made)
         interrupted = sum(a.error == INTERRUPTED for a in made) + cut_off[url]
         assert answered <= received[url.removeprefix(receiver.url)] <= answered + interrupted, url
+
+
+def test_resetting_everything_forgets_holds_and_chaos_of_keys_without_postbacks(receiver: PostbackReceiver) -> None:
+    held, dropping = str(uuid.uuid4()), str(uuid.uuid4())
+    with FakeServer() as fake, httpx.Client(base_url=fake.url) as own:
+        own.post("/_fake/postbacks/hold", json={"license_key": held}).raise_for_status()
+        own.put("/_fake/postbacks/chaos", json={"license_key": dropping, "drop": True}).raise_for_status()
+        own.post("/_fake/reset", json={}).raise_for_status()
+        send(own, held, StatusPostBackURL=receiver.url)
+        send(own, dropping, StatusPostBackURL=receiver.url)
+        assert journal(own, held, 1)[0]["state"] == "delivered"
+        assert journal(own, dropping, 1)[0]["state"] == "delivered"
