@@ -214,7 +214,7 @@ def test_stop_names_every_undelivered_postback_once_and_keeps_its_time(
         with caplog.at_level(logging.WARNING, logger="fake_cdyne.postbacks"):
             fake.stop()
         took = time.monotonic() - started
-    assert took < config.postback_drain_seconds + 0.8
+    assert took < config.postback_drain_seconds + 1.2  # the drain, and uvicorn's own 0.1 s steps
     (summary,) = [r.getMessage() for r in caplog.records if "postback(s) undelivered" in r.getMessage()]
     assert "34 postback(s) undelivered (22 pending, 8 interrupted in flight, 1 retrying, 3 held)" in summary
     assert "1 delivered, 0 failed, 0 dropped" in summary
@@ -275,7 +275,7 @@ def test_stop_ends_event_streams_and_long_polls_promptly(key: str) -> None:
         for thread in threads:
             thread.join(5)
         logging.getLogger("uvicorn.error").removeHandler(uvicorn_log)
-    assert took < 0.8
+    assert took < 1.5  # it was over 2 s: uvicorn's graceful timeout, then the requests' cancellation
     assert answers["sse ended"] is True
     status, body = answers["wait"]
     assert status == 503
