@@ -137,10 +137,13 @@ def test_a_tab_in_the_url_is_refused_not_stripped(http: httpx.Client, key: str, 
 
 
 @pytest.fixture(scope="module")
-def allow_only_localhost() -> Iterator[FakeServer]:
+def allow_only_localhost() -> Iterator[httpx.Client]:
     # Hosts other than 127.0.0.1 are refused without a connection or DNS lookup, so fuzzing stays local.
-    with FakeServer(Config(port=0, postback_allowed_hosts=("127.0.0.1",))) as server:
-        yield server
+    with (
+        FakeServer(Config(port=0, postback_allowed_hosts=("127.0.0.1",))) as server,
+        httpx.Client(base_url=server.url) as http,
+    ):
+        yield http
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -151,17 +154,17 @@ def allow_only_localhost() -> Iterator[FakeServer]:
     path=st.text(max_size=20),
 )
 def test_fuzzed_postback_urls_never_reach_the_errors_list(
-    allow_only_localhost: FakeServer, scheme: str, host: str, port: str | None, path: str
+    allow_only_localhost: httpx.Client, scheme: str, host: str, port: str | None, path: str
 ) -> None:
+    http = allow_only_localhost
     url = f"{scheme}://{host}{'' if port is None else ':' + port}/{path}"
     key = str(uuid.uuid4())
-    with httpx.Client(base_url=allow_only_localhost.url) as http:
-        send(http, key, StatusPostBackURL=url)
-        if http.get("/_fake/postbacks", params={"license_key": key}).json():  # an empty URL posts nothing
-            (entry,) = journal(http, key, 1)
-            assert entry["state"] == "failed"
-            assert entry["attempts"][0]["error"]  # type: ignore[index]
-        assert http.get("/_fake/errors").json() == []
+    send(http, key, StatusPostBackURL=url)
+    if http.get("/_fake/postbacks", params={"license_key": key}).json():  # an empty URL posts nothing
+        (entry,) = journal(http, key, 1)
+        assert entry["state"] == "failed"
+        assert entry["attempts"][0]["error"]  # type: ignore[index]
+    assert http.get("/_fake/errors").json() == []
 
 
 # ---- one tenant's dead receiver ---------------------------------------------------------------------
@@ -182,7 +185,9 @@ def test_a_receiver_that_never_answers_does_not_delay_another_key(receiver: Post
 
 
 def test_one_key_may_not_hold_every_worker(silent: Silent) -> None:
-    config = Config(port=0, postback_timeout=4, postback_workers=8, postback_workers_per_key=3)
+    config = Config(
+        port=0, postback_timeout=4, postback_workers=8, postback_workers_per_key=3, postback_drain_seconds=0
+    )
     key = str(uuid.uuid4())
     with FakeServer(config) as fake, httpx.Client(base_url=fake.url) as http:
         bulk(http, key, 10, silent.url)
