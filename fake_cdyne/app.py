@@ -75,8 +75,7 @@ def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await service.postbacks.start()
         yield
-        service.scheduler.close()
-        await service.postbacks.stop(service.config.postback_drain_seconds)
+        await service.stop()
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

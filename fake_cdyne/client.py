@@ -91,7 +91,7 @@ class PostbackRecord:
     kind: str  # sent, refused, reply or receipt
     url: str
     body: str
-    state: str  # pending, held, retrying, delivered, failed or dropped
+    state: str  # pending, held, sending, retrying, delivered, failed or dropped
     message_id: str
     attempts: tuple[dict[str, Any], ...]
 
@@ -285,6 +285,12 @@ class FakeCdyneClient:
             body["count"] = count
         released: int = self._call("POST", "/postbacks/release", json=body)["released"]
         return released
+
+    def redeliver_postbacks(self) -> int:
+        """Queue this key's failed postbacks again, one more attempt each; returns how many."""
+        answer = self._call("POST", "/postbacks/redeliver", json={"license_key": self.license_key})
+        redelivered: int = answer["redelivered"]
+        return redelivered
 
     # ---- scenarios -----------------------------------------------------------------------------
 

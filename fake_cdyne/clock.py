@@ -2,7 +2,8 @@
 
 With the system clock, due events run from asyncio timers. With a manual clock, time stands still
 until ``Scheduler.advance`` moves it, running each due event at its own time, in order, instantly.
-Callbacks are synchronous and run on the server's event loop.
+Callbacks are synchronous and run on the server's event loop. Each event may name its owner (a license
+key), so that resetting a key cancels everything scheduled for it.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class Scheduler:
     ) -> None:
         self.clock = clock
         self._on_error = on_error
-        self._queue: list[tuple[datetime, int, Callable[[], None]]] = []
+        self._queue: list[tuple[datetime, int, Callable[[], None], object]] = []
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
 
@@ -68,10 +69,19 @@ class Scheduler:
     def pending(self) -> int:
         return len(self._queue)
 
-    def call_at(self, due: datetime, callback: Callable[[], None]) -> None:
+    def call_at(self, due: datetime, callback: Callable[[], None], owner: object = None) -> None:
         """Run callback once the clock reaches due (at once if it already has)."""
-        heapq.heappush(self._queue, (due, next(self._order), callback))
+        heapq.heappush(self._queue, (due, next(self._order), callback, owner))
         self._run_due()
+
+    def cancel(self, owner: object = None) -> int:
+        """Forget the events of one owner, or with None every event; returns how many were forgotten."""
+        kept = [] if owner is None else [event for event in self._queue if event[3] != owner]
+        cancelled = len(self._queue) - len(kept)
+        if cancelled:
+            heapq.heapify(kept)
+            self._queue = kept
+        return cancelled
 
     def advance(self, seconds: float) -> int:
         """Move a manual clock forward, running every event that falls due; returns how many ran."""
@@ -83,7 +93,7 @@ class Scheduler:
         target = now + timedelta(seconds=seconds)
         ran = 0
         while self._queue and self._queue[0][0] <= target:
-            due, _, callback = heapq.heappop(self._queue)
+            due, _, callback, _ = heapq.heappop(self._queue)
             self.clock.set(max(due, self.clock.now()))
             self._call(callback)
             ran += 1
@@ -98,7 +108,7 @@ class Scheduler:
     def _run_due(self) -> None:
         now = self.clock.now()
         while self._queue and self._queue[0][0] <= now:
-            _, _, callback = heapq.heappop(self._queue)
+            _, _, callback, _ = heapq.heappop(self._queue)
             self._call(callback)
         if self._queue and not self.clock.manual:
             self._arm_timer((self._queue[0][0] - now).total_seconds())

@@ -39,9 +39,11 @@ class Config:
     # When set, postbacks go only to these hosts; others are recorded as failed without a request.
     postback_allowed_hosts: tuple[str, ...] = ()
     postback_workers: int = 32
+    # Attempts one license key may have in flight at once, so one tenant's dead receiver leaves workers to others.
+    postback_workers_per_key: int = 8
     # A CA certificate to trust, besides the system's, for https postbacks (a receiver's test CA).
     postback_ca_file: str | None = None
-    # On shutdown, how long queued postbacks may take; any left are reported, never silently dropped.
+    # On shutdown, how long queued postbacks may take; every one left is named in the log (or a file if many).
     postback_drain_seconds: float = 1.5
     # Serve https: with tls_cert and tls_key, or a certificate made at start for localhost, 127.0.0.1,
     # ::1, host and tls_names, signed by a CA whose certificate is written to tls_ca_out.
@@ -66,8 +68,9 @@ class Config:
         for did in self.extra_dids:
             if normalise_phone(did) is None:
                 raise ConfigError(f"extra DID {did!r} is not a phone number")
-        if self.postback_workers < 1:
-            raise ConfigError("postback_workers must be at least 1")
+        for name in ("postback_workers", "postback_workers_per_key"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
         for name in (
             "send_delay", "max_message_length", "max_body_bytes", "max_query_bytes", "postback_timeout",
             "postback_retries", "postback_backoff", "postback_drain_seconds", "request_log_size",

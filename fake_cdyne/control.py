@@ -166,10 +166,12 @@ async def postbacks_wait(request: Request) -> Response:
     if reached:
         return JSONResponse(found)
     if by_attempts:
-        error = f"only {dispatcher.attempts(key)} of {count} attempt(s) made within {timeout:g} s"
+        error = f"only {dispatcher.attempts(key)} of {count} attempt(s) made"
     else:
-        error = f"only {dispatcher.finished(key)} of {count} postback(s) finished within {timeout:g} s"
-    return JSONResponse({"error": error, "postbacks": found}, status_code=408)
+        error = f"only {dispatcher.finished(key)} of {count} postback(s) finished"
+    if dispatcher.stopping:
+        return JSONResponse({"error": f"fake-cdyne is stopping: {error}", "postbacks": found}, status_code=503)
+    return JSONResponse({"error": f"{error} within {timeout:g} s", "postbacks": found}, status_code=408)
 
 
 async def postbacks_hold(request: Request) -> Response:
@@ -185,6 +187,13 @@ async def postbacks_release(request: Request) -> Response:
     newest_first = body.get("newest_first", FLAG, False)
     released = _service(request).postbacks.release(key, count, newest_first=newest_first)
     return JSONResponse({"released": released})
+
+
+async def postbacks_redeliver(request: Request) -> Response:
+    """Queue failed postbacks again (one key's, or all): one more attempt each, on the same journal entry."""
+    body = await _body(request)
+    key = (body if "license_key" in body else _query(request)).optional("license_key", KEY)
+    return JSONResponse({"redelivered": _service(request).postbacks.redeliver(key)})
 
 
 async def postbacks_chaos(request: Request) -> Response:
@@ -324,6 +333,7 @@ routes = [
     Route("/postbacks/wait", postbacks_wait),
     Route("/postbacks/hold", postbacks_hold, methods=["POST"]),
     Route("/postbacks/release", postbacks_release, methods=["POST"]),
+    Route("/postbacks/redeliver", postbacks_redeliver, methods=["POST"]),
     Route("/postbacks/chaos", postbacks_chaos, methods=["PUT"]),
     Route("/scenario", scenario_post, methods=["POST"]),
     Route("/scenario", scenario_delete, methods=["DELETE"]),

@@ -57,7 +57,9 @@ class Lifecycle:
         for message in messages:
             self._announce_created(message)
             if message.state is MessageState.SCHEDULED and message.scheduled_for is not None:
-                self.scheduler.call_at(message.scheduled_for, functools.partial(self._queue, message))
+                self.scheduler.call_at(
+                    message.scheduled_for, functools.partial(self._queue, message), message.license_key
+                )
             else:
                 self._schedule_sending(message)
 
@@ -81,7 +83,7 @@ class Lifecycle:
         if not delay and not self.scheduler.pending:
             self._send(message)  # due now, nothing ahead of it: what the scheduler would do, sooner
             return
-        self.scheduler.call_at(self.scheduler.clock.now() + delay, lambda: self._send(message))
+        self.scheduler.call_at(self.scheduler.clock.now() + delay, lambda: self._send(message), message.license_key)
 
     def _send(self, message: Message) -> None:
         account = self.store.accounts.get(message.license_key)
@@ -104,12 +106,15 @@ class Lifecycle:
             receipt = life.receipt
             description = receipt.message or RECEIPT_CODES.get(receipt.code, "Unknown")
             self.scheduler.call_at(
-                now + timedelta(seconds=receipt.after), lambda: self.receipt(message, receipt.code, description)
+                now + timedelta(seconds=receipt.after),
+                lambda: self.receipt(message, receipt.code, description),
+                message.license_key,
             )
         for reply in life.replies:
             self.scheduler.call_at(
                 now + timedelta(seconds=reply.after),
                 functools.partial(self._reply, account, message, reply.message),
+                message.license_key,
             )
 
     def _reply(self, account: Account, message: Message, text: str) -> None:

@@ -64,7 +64,7 @@ SCHEMAS: dict[str, Any] = {
             "message_id": GUID,
             "url": {"type": "string"},
             "body": {"type": "string"},
-            "state": {"enum": ["pending", "held", "retrying", "delivered", "failed", "dropped"]},
+            "state": {"enum": ["pending", "held", "sending", "retrying", "delivered", "failed", "dropped"]},
             "created_at": TIME,
             "duplicate_of": {"type": ["integer", "null"]},
             "attempts": {"type": "array", "items": {"type": "object"}},
@@ -215,6 +215,14 @@ ROUTES: list[tuple[str, str, str, list[tuple[str, str, bool]], dict[str, Any] | 
             "properties": {"license_key": GUID, "count": COUNT.schema(), "newest_first": {"type": "boolean"}},
         },
         {"type": "object"},
+    ),
+    (
+        "post",
+        "/_fake/postbacks/redeliver",
+        "Queue failed postbacks again (a key's, or all): one more attempt each, on the same journal entry",
+        [],
+        {"properties": {"license_key": GUID}},
+        {"type": "object", "properties": {"redelivered": {"type": "integer"}}},
     ),
     (
         "put",

@@ -4,6 +4,12 @@ Life events become postbacks (``postbacks_for``); the ``Dispatcher`` delivers th
 HTTP client, one attempt by default as CDYNE does, retries with backoff when configured. Every delay
 (retries, chaos) runs on the fake's clock, so a manual clock makes them instant and deterministic.
 A postback ends delivered, failed or dropped, and stays in the journal either way: nothing is lost.
+
+License keys share the ``postback_workers`` fairly: each key has its own queue, keys take turns, and
+no key has more than ``postback_workers_per_key`` attempts in flight, so one tenant's receiver that
+never answers cannot delay another's postbacks. Resetting a key cancels its queued, retrying and
+in-flight postbacks. Stopping delivers what it can within ``postback_drain_seconds`` and then names
+every postback still undelivered, once, in a ``StopReport``.
 """
 
 from __future__ import annotations
@@ -11,36 +17,43 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 import itertools
+import json
 import logging
 import random
 import ssl
+import tempfile
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
-from urllib.parse import urlsplit
 
 from .clock import Scheduler
 from .config import Config
 from .form_post import FormPoster, PostFailed
 from .lifecycle import LifeEvent
 from .postback_forms import receipt_form, reply_form, sent_form
+from .postback_urls import Refusal, destination
 
 log = logging.getLogger("fake_cdyne.postbacks")
 
 Kind = Literal["sent", "refused", "reply", "receipt"]
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "CDYNE SMSv2"
+# At stop, up to this many undelivered postbacks are named in the log; more are written to a file.
+NAMED_IN_LOG = 20
+INTERRUPTED = "interrupted: fake-cdyne stopped before the answer came"
 
 
 class State(enum.Enum):
-    PENDING = "pending"
+    PENDING = "pending"  # queued, or waiting out a chaos delay
     HELD = "held"
-    RETRYING = "retrying"
+    SENDING = "sending"  # an attempt is in flight
+    RETRYING = "retrying"  # waiting for its next attempt
     DELIVERED = "delivered"
     FAILED = "failed"
     DROPPED = "dropped"
@@ -81,6 +94,71 @@ class Chaos:
     delay: float = 0.0
     jitter: float = 0.0
     seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StopReport:
+    """What stopping left: counts of finished postbacks, and each undelivered one exactly once."""
+
+    delivered: int
+    failed: int
+    dropped: int
+    undelivered: tuple[Postback, ...]
+    listed_in: str | None = None  # the file naming every undelivered postback, when there were many
+
+    @classmethod
+    def of(cls, postbacks: Iterable[Postback]) -> StopReport:
+        states: Counter[State] = Counter()
+        undelivered = []
+        for postback in postbacks:
+            states[postback.state] += 1
+            if postback.state not in FINISHED:
+                undelivered.append(postback)
+        return cls(states[State.DELIVERED], states[State.FAILED], states[State.DROPPED], tuple(undelivered))
+
+    @property
+    def summary(self) -> str:
+        finished = f"{self.delivered} delivered, {self.failed} failed, {self.dropped} dropped"
+        if not self.undelivered:
+            return f"fake-cdyne stopped with every postback finished: {finished}"
+        left = Counter(postback.state for postback in self.undelivered)
+        waiting = (
+            f"{left[State.PENDING]} pending, {left[State.SENDING]} interrupted in flight, "
+            f"{left[State.RETRYING]} retrying, {left[State.HELD]} held"
+        )
+        where = f"; every one is listed in {self.listed_in}" if self.listed_in else ":"
+        return f"fake-cdyne stopped with {len(self.undelivered)} postback(s) undelivered ({waiting}); {finished}{where}"
+
+    def named(self) -> list[str]:
+        """One line per undelivered postback, for the log (none when they are listed in a file)."""
+        if self.listed_in:
+            return []
+        return [f"  #{p.id} {p.kind} to {p.url} ({p.state.value})" for p in self.undelivered]
+
+    def write_list(self) -> StopReport:
+        """The same report, its undelivered postbacks written as JSON lines to a new temporary file."""
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="fake-cdyne-undelivered-", suffix=".jsonl", delete=False, encoding="utf-8"
+        ) as out:
+            for postback in self.undelivered:
+                out.write(json.dumps(_listed(postback)) + "\n")
+        return StopReport(self.delivered, self.failed, self.dropped, self.undelivered, out.name)
+
+
+def _listed(postback: Postback) -> dict[str, object]:
+    return {
+        "id": postback.id,
+        "kind": postback.kind,
+        "license_key": str(postback.license_key),
+        "message_id": str(postback.message_id),
+        "url": postback.url,
+        "state": postback.state.value,
+        "created_at": postback.created_at.isoformat(),
+        "attempts": [
+            {"number": a.number, "at": a.at.isoformat(), "status": a.status, "error": a.error}
+            for a in postback.attempts
+        ],
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +209,16 @@ class Dispatcher:
         self._held_keys: set[uuid.UUID] = set()
         self._held: dict[uuid.UUID, deque[Postback]] = {}
         self._chaos: dict[uuid.UUID, tuple[Chaos, random.Random]] = {}
-        self._queue: asyncio.Queue[Postback] | None = None
-        self._early: list[Postback] = []
-        self._workers: list[asyncio.Task[None]] = []
+        # Fair sharing: a queue per key; the keys that may start an attempt now, in turn; what is in flight.
+        self._queues: dict[uuid.UUID, deque[Postback]] = {}
+        self._turns: deque[uuid.UUID] = deque()
+        self._in_turn: set[uuid.UUID] = set()
+        self._sending: dict[Postback, asyncio.Task[None]] = {}
+        self._in_flight: Counter[uuid.UUID] = Counter()
+        self._per_key = min(config.postback_workers_per_key, config.postback_workers)
+        self._running = False
+        self._stopping = False
+        self.waiting = 0  # wait() calls not yet answered
         self._poster: FormPoster | None = None
         self._tls: ssl.SSLContext | None = None
         self._changed = asyncio.Event()
@@ -166,9 +251,7 @@ class Dispatcher:
             if chaos.duplicate and duplicate_of is None:
                 self.submit(license_key, outgoing, duplicate_of=postback.id)
             if chaos.delay or chaos.jitter:
-                wait = chaos.delay + chaos.jitter * rng.random()
-                due = self.scheduler.clock.now() + timedelta(seconds=wait)
-                self.scheduler.call_at(due, lambda: self._admit(postback))
+                self._later(postback, chaos.delay + chaos.jitter * rng.random(), self._admit)
                 self._notify()
                 return postback
         self._admit(postback)
@@ -184,12 +267,24 @@ class Dispatcher:
 
     def _enqueue(self, postback: Postback) -> None:
         self._set_state(postback, State.PENDING)
-        if self._queue is None:
-            self._early.append(postback)
-        else:
-            self._queue.put_nowait(postback)
+        key = postback.license_key
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = deque()
+        queue.append(postback)
+        self._take_turn(key)
+        self._pump()
 
-    # ---- hold, release, chaos ----------------------------------------------------------------
+    def _later(self, postback: Postback, seconds: float, then: Callable[[Postback], None]) -> None:
+        """``then(postback)`` after ``seconds`` on the fake's clock, unless it was reset or the fake stopped."""
+        due = self.scheduler.clock.now() + timedelta(seconds=seconds)
+        self.scheduler.call_at(due, functools.partial(self._resume, postback, then), postback.license_key)
+
+    def _resume(self, postback: Postback, then: Callable[[Postback], None]) -> None:
+        if self.journal.get(postback.id) is postback and not self._stopping:
+            then(postback)
+
+    # ---- hold, release, redeliver, chaos -------------------------------------------------------
 
     def hold(self, license_key: uuid.UUID) -> None:
         self._held_keys.add(license_key)
@@ -205,6 +300,14 @@ class Dispatcher:
         self._notify()
         return n
 
+    def redeliver(self, license_key: uuid.UUID | None) -> int:
+        """Queue the failed postbacks (of one key, or all) again: each gets one more attempt, journalled
+        on the same entry. Returns how many."""
+        failed = [postback for postback in self.for_key(license_key) if postback.state is State.FAILED]
+        for postback in failed:
+            self._admit(postback)
+        return len(failed)
+
     def set_chaos(self, license_key: uuid.UUID, chaos: Chaos) -> None:
         self._chaos[license_key] = (chaos, random.Random(chaos.seed))
 
@@ -219,38 +322,59 @@ class Dispatcher:
         return self._finished[license_key]
 
     def _set_state(self, postback: Postback, state: State) -> None:
-        if state in FINISHED and postback.state not in FINISHED:
-            self._finished[postback.license_key] += 1
-            self._finished[None] += 1
+        was_finished, now_finished = postback.state in FINISHED, state in FINISHED
+        if now_finished != was_finished:  # a redelivered postback leaves the finished ones
+            step = 1 if now_finished else -1
+            self._finished[postback.license_key] += step
+            self._finished[None] += step
         postback.state = state
 
     def attempts(self, license_key: uuid.UUID | None) -> int:
         return self._attempts[license_key]
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     async def wait(self, license_key: uuid.UUID | None, count: int, timeout: float, *, attempts: bool = False) -> bool:
         """Until ``count`` postbacks of the key have finished (delivered, failed or dropped), or with
-        ``attempts``, until ``count`` delivery attempts have been made."""
+        ``attempts``, until ``count`` delivery attempts have been made. False after the timeout, or at
+        once when the fake begins to stop."""
         counter = self._attempts if attempts else self._finished
         deadline = time.monotonic() + timeout
-        while counter[license_key] < count:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            changed = self._changed
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), remaining)
-        return True
+        self.waiting += 1
+        try:
+            while counter[license_key] < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stopping:
+                    return False
+                changed = self._changed
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), remaining)
+            return True
+        finally:
+            self.waiting -= 1
 
     def reset(self, license_key: uuid.UUID | None) -> None:
-        keys = list(self._by_key) if license_key is None else [license_key]
+        """Forget a key's postbacks (or everyone's), cancelling those queued, retrying or in flight."""
+        keys = {*self._by_key, *self._held_keys, *self._chaos} if license_key is None else {license_key}
         for key in keys:
             for postback in self._by_key.pop(key, []):
                 self.journal.pop(postback.id, None)
+                task = self._sending.pop(postback, None)
+                if task is not None:
+                    task.cancel()
             self._finished[None] -= self._finished.pop(key, 0)
             self._attempts[None] -= self._attempts.pop(key, 0)
+            self._queues.pop(key, None)
+            self._in_flight.pop(key, None)
+            if key in self._in_turn:
+                self._in_turn.discard(key)
+                self._turns.remove(key)
             self._held.pop(key, None)
             self._held_keys.discard(key)
             self._chaos.pop(key, None)
+        self._pump()  # the workers the reset freed
 
     def _notify(self) -> None:
         self._changed.set()
@@ -269,71 +393,120 @@ class Dispatcher:
         return self._tls
 
     async def start(self) -> None:
-        self._queue = asyncio.Queue()
         self._poster = FormPoster(
             timeout=self.config.postback_timeout,
             user_agent=USER_AGENT,
             max_response=MAX_RESPONSE_BYTES,
             tls=self._tls_context,
         )
-        self._workers = [asyncio.create_task(self._work()) for _ in range(self.config.postback_workers)]
-        for postback in self._early:
-            self._queue.put_nowait(postback)
-        self._early.clear()
+        self._running = True
+        self._pump()  # what was submitted before the start
 
-    async def stop(self, deadline: float) -> list[Postback]:
-        """Deliver what is queued within the deadline; report (never silently drop) the rest."""
-        if self._queue is not None:
+    def begin_stop(self) -> None:
+        """The fake is stopping: answer the waiters now; delivery goes on until ``stop``."""
+        self._stopping = True
+        self._notify()
+
+    async def idle(self, timeout: float) -> bool:
+        """Until nothing is queued or in flight (held, delayed and retrying postbacks wait for time or a
+        release); False after the timeout."""
+        deadline = time.monotonic() + timeout
+        while self._queues or self._sending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            changed = self._changed
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._queue.join(), deadline)
-        for worker in self._workers:
-            worker.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
-        if self._poster is not None:
-            await self._poster.aclose()
-        undelivered = [p for p in self.journal.values() if p.state not in FINISHED]
-        if undelivered:
-            listed = ", ".join(f"#{p.id} {p.kind} to {p.url} ({p.state.value})" for p in undelivered[:20])
-            more = f" and {len(undelivered) - 20} more" if len(undelivered) > 20 else ""
-            log.warning("fake-cdyne stopped with %d postback(s) undelivered: %s%s", len(undelivered), listed, more)
-        return undelivered
+                await asyncio.wait_for(changed.wait(), remaining)
+        return True
 
-    async def _work(self) -> None:
-        assert self._queue is not None
-        while True:
-            postback = await self._queue.get()
+    async def stop(self, deadline: float) -> StopReport:
+        """Deliver what is queued within ``deadline`` seconds, interrupt what is still in flight, and
+        report every postback left undelivered exactly once (in the log, or a file when there are many)."""
+        started = time.monotonic()
+        self.begin_stop()
+        await self.idle(deadline)
+        self._running = False
+        interrupted = list(self._sending)
+        tasks = list(self._sending.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        now = self.scheduler.clock.now()
+        for postback in interrupted:
+            if postback.state is State.SENDING:
+                self._record(postback, Attempt(len(postback.attempts) + 1, now, None, INTERRUPTED, 0.0))
+        self._sending.clear()
+        self._in_flight.clear()
+        if self._poster is not None:  # closing TLS connections waits on the peers: not past the deadline
+            remaining = max(deadline - (time.monotonic() - started), 0.05)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poster.aclose(), remaining)
+        report = StopReport.of(self.journal.values())
+        if len(report.undelivered) > NAMED_IN_LOG:
             try:
-                await self._attempt(postback)
-            except Exception as error:  # a bug in the fake: keep it visible, keep delivering others
-                self._set_state(postback, State.FAILED)
-                self._on_error(f"postback #{postback.id}", error)
-            finally:
-                self._queue.task_done()
-                self._notify()
+                report = report.write_list()
+            except OSError as error:
+                log.warning("fake-cdyne could not write the undelivered postbacks to a file: %s", error)
+        log.log(logging.WARNING if report.undelivered else logging.INFO, "%s", report.summary)
+        for line in report.named():
+            log.warning("%s", line)
+        self._notify()
+        return report
 
-    def refusal(self, url: str) -> str | None:
-        """Why a URL cannot be posted to at all, or None."""
+    def _take_turn(self, key: uuid.UUID) -> None:
+        """Put the key in line for a worker if it has work and room under its cap."""
+        if key not in self._in_turn and key in self._queues and self._in_flight[key] < self._per_key:
+            self._in_turn.add(key)
+            self._turns.append(key)
+
+    def _pump(self) -> None:
+        """Start attempts while workers are free, one per key in turn."""
+        while self._running and self._turns and len(self._sending) < self.config.postback_workers:
+            key = self._turns.popleft()
+            self._in_turn.discard(key)
+            queue = self._queues[key]
+            postback = queue.popleft()
+            if not queue:
+                del self._queues[key]
+            self._in_flight[key] += 1
+            self._set_state(postback, State.SENDING)
+            self._sending[postback] = asyncio.create_task(self._deliver(postback))
+            self._take_turn(key)
+
+    async def _deliver(self, postback: Postback) -> None:
         try:
-            parts = urlsplit(url)
-            host = parts.hostname
-        except ValueError as error:
-            return f"not a valid URL: {error}"
-        if parts.scheme not in ("http", "https") or not host:
-            return f"not an http or https URL: {url!r}"
-        allowed = self.config.postback_allowed_hosts
-        if allowed and host.lower() not in allowed:
-            return f"host {host!r} is not in postback_allowed_hosts"
-        return None
+            await self._attempt(postback)
+        except Exception as error:  # a bug in the fake: keep it visible, keep delivering others
+            self._set_state(postback, State.FAILED)
+            self._on_error(f"postback #{postback.id}", error)
+        finally:
+            if self._sending.pop(postback, None) is not None:  # not cancelled by a reset
+                key = postback.license_key
+                self._in_flight[key] -= 1
+                if not self._in_flight[key]:
+                    del self._in_flight[key]
+                self._take_turn(key)
+                self._pump()
+            self._notify()
+
+    def _record(self, postback: Postback, attempt: Attempt) -> None:
+        postback.attempts.append(attempt)
+        self._attempts[postback.license_key] += 1
+        self._attempts[None] += 1
 
     async def _attempt(self, postback: Postback) -> None:
         number = len(postback.attempts) + 1
         at = self.scheduler.clock.now()
         started = time.perf_counter()
         status: int | None = None
-        error = self.refusal(postback.url)
-        if error is None:
+        error: str | None = None
+        target = destination(postback.url, self.config.postback_allowed_hosts)
+        if isinstance(target, Refusal):
+            error = target.reason
+        else:
             try:
-                status = await self._post(postback)
+                status = await self._post(target, postback.body)
             except PostFailed as failure:
                 error = str(failure)
             except Exception as failure:  # not a failure of the post: journal it as this attempt's error, and as a bug
@@ -342,20 +515,15 @@ class Dispatcher:
         latency = round((time.perf_counter() - started) * 1000, 3)
         if status is not None and not 200 <= status < 300:
             error = f"HTTP {status}"
-        postback.attempts.append(Attempt(number, at, status, error, latency))
-        self._attempts[postback.license_key] += 1
-        self._attempts[None] += 1
+        self._record(postback, Attempt(number, at, status, error, latency))
         if error is None:
             self._set_state(postback, State.DELIVERED)
-        elif number <= self.config.postback_retries and self.refusal(postback.url) is None:
+        elif number <= self.config.postback_retries and not isinstance(target, Refusal):
             self._set_state(postback, State.RETRYING)
-            backoff = self.config.postback_backoff * 2 ** (number - 1)
-            self.scheduler.call_at(
-                self.scheduler.clock.now() + timedelta(seconds=backoff), lambda: self._enqueue(postback)
-            )
+            self._later(postback, self.config.postback_backoff * 2 ** (number - 1), self._enqueue)
         else:
             self._set_state(postback, State.FAILED)
 
-    async def _post(self, postback: Postback) -> int:
+    async def _post(self, url: str, body: str) -> int:
         assert self._poster is not None
-        return await self._poster.post(postback.url, postback.body.encode())
+        return await self._poster.post(url, body.encode())

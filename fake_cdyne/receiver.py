@@ -1,7 +1,8 @@
 """A real HTTP endpoint to pass as StatusPostBackURL: it records every post, decoded.
 
 Paths choose how it answers, so one receiver can play every kind of client server:
-``/status/<code>`` answers with that status; ``/flaky/<n>`` fails n times with 500, then answers 200;
+``/status/<code>`` answers with that status; ``/flaky/<n>`` (or ``/flaky/<n>/<anything>``, each path
+counted apart) fails n times with 500, then answers 200;
 ``/hang`` holds the request until the receiver closes (for timeouts); ``/redirect`` answers 302. Any
 other path answers 200. It runs on uvicorn in a thread, like the fake itself.
 """
@@ -23,10 +24,11 @@ from .tls import TLSFiles
 
 @dataclass(frozen=True, slots=True)
 class ReceivedPost:
-    path: str
+    path: str  # percent-decoded
     headers: dict[str, str]  # names in lower case
     body: bytes
     arrived: float  # time.monotonic()
+    query: str = ""  # as sent
 
     @property
     def text(self) -> str:
@@ -82,7 +84,8 @@ class PostbackReceiver(ThreadedServer):
                 break
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
         with self._arrived:
-            self.posts.append(ReceivedPost(scope["path"], headers, body, time.monotonic()))
+            query = scope["query_string"].decode("latin-1")
+            self.posts.append(ReceivedPost(scope["path"], headers, body, time.monotonic(), query))
             self._arrived.notify_all()
         status, extra = await self._answer(scope["path"])
         start: Message = {
@@ -107,9 +110,10 @@ class PostbackReceiver(ThreadedServer):
     async def _answer(self, path: str) -> tuple[int, list[tuple[bytes, bytes]]]:
         if path.startswith("/status/") and path[8:].isdigit():
             return int(path[8:]), []
-        if path.startswith("/flaky/") and path[7:].isdigit():
+        times = path.split("/")[2] if path.startswith("/flaky/") else ""
+        if times.isdigit():
             self._failures[path] += 1
-            return (500 if self._failures[path] <= int(path[7:]) else 200), []
+            return (500 if self._failures[path] <= int(times) else 200), []
         if path == "/hang" and self._closing is not None:
             await self._closing.wait()
         if path == "/redirect":

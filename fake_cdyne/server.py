@@ -16,7 +16,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from . import tls
-from .app import create_app
+from .app import FakeCdyneApp, create_app
 from .config import Config
 from .errors import FakeCdyneError
 from .tls import TLSFiles
@@ -61,6 +61,12 @@ class _Server(uvicorn.Server):
         if self.started:
             self.stack = describe_stack(self.config)
             self.ready.set()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Before uvicorn waits for open requests: a fake ends its event streams and long-polls first.
+        if isinstance(self.config.app, FakeCdyneApp):
+            self.config.app.service.begin_stop()
+        await super().shutdown(sockets)
 
 
 def describe_stack(config: uvicorn.Config) -> str:

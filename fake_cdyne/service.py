@@ -18,7 +18,7 @@ from .config import Config
 from .events import EventHub
 from .lifecycle import Lifecycle
 from .operations import Operations
-from .postbacks import Dispatcher
+from .postbacks import Dispatcher, StopReport
 from .scenario_files import load_scenarios
 from .scenario_model import AccountSpec, Scenario
 from .scenarios import ScenarioEngine
@@ -77,7 +77,9 @@ class Service:
         self._declare(scenario.accounts)
 
     def reset(self, license_key: uuid.UUID | None = None) -> None:
-        """Forget state (all, or one key's, with its runtime scenario); the files' accounts stay declared."""
+        """Forget state (all, or one key's, with its runtime scenario); the files' accounts stay declared.
+        What was scheduled for the key (sends, receipts, replies, postback retries) is cancelled."""
+        self.scheduler.cancel(license_key)
         self.store.reset(license_key)
         self.postbacks.reset(license_key)
         self.scenarios.forget(license_key)
@@ -89,6 +91,17 @@ class Service:
             for account in scenario.accounts
             if license_key is None or account.license_key == license_key
         )
+
+    def begin_stop(self) -> None:
+        """The server is stopping: end event streams and long-polls now, so they do not hold it up."""
+        self.events.close()
+        self.postbacks.begin_stop()
+
+    async def stop(self) -> StopReport:
+        """Stop the clock's timers and drain the postbacks within ``postback_drain_seconds``."""
+        self.begin_stop()
+        self.scheduler.close()
+        return await self.postbacks.stop(self.config.postback_drain_seconds)
 
     def _record_event_error(self, error: BaseException) -> None:
         self.record_error("scheduled event", error)

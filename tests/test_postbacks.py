@@ -14,6 +14,7 @@ import pytest
 from fake_cdyne import Config, FakeServer
 from fake_cdyne.dates import postback_datetime
 from fake_cdyne.postback_forms import url_encode
+from fake_cdyne.postback_urls import Refusal, destination
 from fake_cdyne.receiver import PostbackReceiver
 
 from .conftest import ZERO_GUID, message_id, send
@@ -40,6 +41,28 @@ def attempts(http: httpx.Client, key: str, count: int) -> None:
 def sent_message(http: httpx.Client, key: str) -> dict[str, str]:
     found: dict[str, str] = http.get("/_fake/messages", params={"license_key": key}).json()[-1]
     return found
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        ("http://127.0.0.1:8000/cdyne?a=1", "http://127.0.0.1:8000/cdyne?a=1"),
+        (" https://Example.COM ", "https://example.com/"),
+        ("http://ünïcode.test/x", "http://xn--ncode-cta3g.test/x"),
+        ("http://h/a b/ü?q=ä ö&r=%zz&s=%41#frag", "http://h/a%20b/%C3%BC?q=%C3%A4%20%C3%B6&r=%25zz&s=%41"),
+        ("http://user:secret@h:81/", "http://h:81/"),
+        ("http://[::1]:81/", "http://[::1]:81/"),
+    ],
+)
+def test_postback_urls_are_written_as_dotnet_would_send_them(url: str, target: str) -> None:
+    assert destination(url) == target
+
+
+def test_a_host_outside_the_allowlist_is_refused_in_either_form() -> None:
+    assert destination("http://ünïcode.test/", ("xn--ncode-cta3g.test",)) == "http://xn--ncode-cta3g.test/"
+    assert destination("http://other.test/", ("localhost",)) == Refusal(
+        "host 'other.test' is not in postback_allowed_hosts"
+    )
 
 
 def test_url_encoding_is_dotnet_style() -> None:
@@ -314,8 +337,10 @@ def test_shutdown_reports_undelivered_postbacks(
         send(http, key, StatusPostBackURL=receiver.url)
         with caplog.at_level(logging.WARNING, logger="fake_cdyne.postbacks"):
             fake.stop()
-    assert "stopped with 1 postback(s) undelivered: #1 sent to" in caplog.text
-    assert "(held)" in caplog.text
+    assert (
+        "stopped with 1 postback(s) undelivered (0 pending, 0 interrupted in flight, 0 retrying, 1 held)" in caplog.text
+    )
+    assert f"#1 sent to {receiver.url} (held)" in caplog.text
 
 
 def test_an_unexpected_failure_is_journalled_as_the_attempt(
