@@ -15,7 +15,7 @@ from xml.parsers import expat
 
 import xmltodict
 
-from ..dates import parse_xml_datetime, xml_datetime
+from ..dates import XML_DATETIME_FORM, parse_xml_datetime, xml_datetime
 from ..errors import BadBody, BadParameter
 from ..model import EMPTY_GUID, IncomingMessage, SMSResponse
 from ..operations import AdvancedRequest, SMSRequest
@@ -219,7 +219,7 @@ def _sms_request(fields: dict[str, Any], index: int) -> SMSRequest:
         try:
             scheduled, is_utc = parse_xml_datetime(when)
         except ValueError:
-            raise BadParameter(f"{where}.ScheduledDateTime", when, "an xs:dateTime") from None
+            raise BadParameter(f"{where}.ScheduledDateTime", when, XML_DATETIME_FORM) from None
     return SMSRequest(
         message=text_of(fields.get("Message"), f"{where}.Message"),
         phone_numbers=numbers,
