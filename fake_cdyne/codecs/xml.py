@@ -132,6 +132,8 @@ def parse_document(body: bytes) -> tuple[str, Any]:
         raise BadBody("XML with a DTD or entity declarations is not accepted.") from None
     except (expat.ExpatError, ValueError) as error:
         raise BadBody(f"The body is not well-formed XML: {error}.") from None
+    except LookupError:  # expat asks Python's codecs for an encoding it does not know itself
+        raise BadBody("The body is not well-formed XML: its declaration names an unknown encoding.") from None
     if not isinstance(document, dict) or len(document) != 1:
         raise BadBody("The body is not an XML document.")
     ((root, content),) = document.items()
