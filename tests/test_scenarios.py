@@ -318,7 +318,8 @@ BROKEN = [
     ),
     (
         "rules:\n  - match: {message: {pattern: '(unclosed'}}\n    outcome: {error: 2}\n",
-        "x.yaml:2 rules[0].match.message.pattern: '(unclosed' is not a regular expression: missing ),",
+        "x.yaml:2 rules[0].match.message.pattern: '(unclosed' is not a regular expression (RE2 syntax: no "
+        "backreferences or lookaround): missing ): (unclosed",
     ),
     (
         "rules:\n  - match: {operation: SendSMS}\n    outcome: {error: 2}\n",
@@ -360,7 +361,10 @@ BROKEN = [
         "rules:\n  - outcome: {life: {replies: [{after: 5}]}}\n",
         "x.yaml:2 rules[0].outcome.life.replies[0]: a reply needs its message",
     ),
-    ("rules:\n  - outcome: {delay: -1}\n", "x.yaml:2 rules[0].outcome.delay: expected a number 0 or more, found -1"),
+    (
+        "rules:\n  - outcome: {delay: -1}\n",
+        "x.yaml:2 rules[0].outcome.delay: expected a number from 0 to 31,536,000 (a year in seconds), found -1",
+    ),
     ("rules: {}\n", "x.yaml:1 rules: expected a list of rules, found a mapping"),
     ("accounts:\n  - license_key: nope\n", "x.yaml:2 accounts[0].license_key: 'nope' is not a GUID"),
     ("accounts:\n  - dids: ['17575550000']\n", "x.yaml:2 accounts[0]: an account needs its license_key"),
