@@ -624,6 +624,8 @@ def load_scenarios(paths: Iterable[str | Path], read: Callable[[Path], str] | No
 
 def _read(path: Path) -> str:
     try:
+        if path.stat().st_size > MAX_SCENARIO_BYTES:  # refused unread
+            raise ScenarioError([f"{path}: larger than {MAX_SCENARIO_BYTES:,} bytes (the limit)"])
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise ScenarioError([f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"]) from None

@@ -451,3 +451,26 @@ def test_schema_command_prints_the_schema_every_shipped_file_meets() -> None:
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"rules": [{"outcome": {"error": "NoErorr"}}]}, schema)
+
+
+def test_every_number_in_the_schema_has_the_loaders_limits() -> None:
+    from fake_cdyne import scenario_files as files
+
+    def numbers(node: object, name: str = "") -> Iterator[tuple[str, dict[str, object]]]:
+        if isinstance(node, dict):
+            if node.get("type") in ("number", "integer"):
+                yield name, node
+            for key, value in node.items():
+                yield from numbers(
+                    value, key if name == "properties" or key not in ("properties", "items", "oneOf") else name
+                )
+        elif isinstance(node, list):
+            for value in node:
+                yield from numbers(value, name)
+
+    expected = {"max_message_length": files.MAX_SCENARIO_BYTES, "postback_retries": files.MAX_RETRIES}
+    expected |= {"times": files.MAX_TIMES, "status": 599, "refuse": 100, "error": 10}
+    found = list(numbers(json.loads(SCHEMA_PATH.read_text())))
+    assert len(found) == 25
+    for name, node in found:
+        assert node["maximum"] == expected.get(name, files.MAX_SECONDS), name
