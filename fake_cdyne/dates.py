@@ -13,7 +13,17 @@ from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MIN_VALUE = datetime(1, 1, 1, tzinfo=UTC)  # .NET DateTime.MinValue: "not sent yet"
+MAX_VALUE = datetime.max.replace(tzinfo=UTC)  # .NET DateTime.MaxValue, to the microsecond
+# .NET's DateTime range as WCF JSON milliseconds; WCF refuses a request with a date outside it.
+JSON_MIN_MS = (MIN_VALUE - EPOCH) // timedelta(milliseconds=1)
+JSON_MAX_MS = (MAX_VALUE - EPOCH) // timedelta(milliseconds=1)
+JSON_DATE_FORM = (
+    f"a WCF date like \\/Date(1480000000000)\\/, from \\/Date({JSON_MIN_MS})\\/ (0001-01-01) "
+    f"to \\/Date({JSON_MAX_MS})\\/ (9999-12-31)"
+)
 _HOUR = timedelta(hours=1)
+ZONE_LIMIT = timedelta(hours=14)
+XML_DATETIME_FORM = "an xs:dateTime like 2016-12-12T00:15:52Z, its zone (if any) from -14:00 to +14:00"
 
 
 def quantise(moment: datetime) -> datetime:
@@ -85,22 +95,31 @@ _XML_DATETIME = re.compile(r"(\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d
 def parse_json_date(text: str) -> tuple[datetime, bool]:
     r"""Parse WCF's ``/Date(ms)/`` or ``/Date(ms-0500)/``: (UTC instant, whether it was given as UTC)."""
     match = _JSON_DATE.fullmatch(text.strip())
-    if match is None:
-        raise ValueError(f"{text!r} is not a WCF JSON date like \\/Date(1480000000000)\\/")
+    if match is None or not JSON_MIN_MS <= int(match[1]) <= JSON_MAX_MS:
+        raise ValueError(f"{text!r} is not {JSON_DATE_FORM}")
     moment = EPOCH + timedelta(milliseconds=int(match[1]))
     return moment, match[2] is None
 
 
 def parse_xml_datetime(text: str) -> tuple[datetime, bool]:
-    """Parse xs:dateTime: (the instant, taking an unzoned value as UTC; whether it was marked ``Z``)."""
+    """Parse xs:dateTime: (the instant, taking an unzoned value as UTC; whether it was marked ``Z``).
+
+    A zone beyond xs:dateTime's -14:00 to +14:00 is refused. A zoned value whose instant falls outside
+    .NET's range is clamped to DateTime.MinValue or MaxValue, as .NET's XmlConvert does.
+    """
     match = _XML_DATETIME.fullmatch(text.strip())
     if match is None:
-        raise ValueError(f"{text!r} is not an xs:dateTime like 2016-12-12T00:15:52Z")
+        raise ValueError(f"{text!r} is not {XML_DATETIME_FORM}")
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     fraction = int((match[7] or "0").ljust(6, "0")[:6])
     moment = datetime(year, month, day, hour, minute, second, fraction, tzinfo=UTC)
     zone = match[8]
     if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+        if offset > ZONE_LIMIT or int(zone[4:6]) > 59:
+            raise ValueError(f"{text!r} is not {XML_DATETIME_FORM}")
+        try:
+            moment -= offset if zone[0] == "+" else -offset
+        except OverflowError:
+            moment = MIN_VALUE if zone[0] == "+" else MAX_VALUE
     return moment, zone == "Z"

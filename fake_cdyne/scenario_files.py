@@ -2,7 +2,10 @@
 
 Every problem names the file, the line, the key path and what was expected, for example
 ``scenarios/x.yaml:12 rules[2].outcome.error: 'NoErorr' is not an SMSError; did you mean 'NoError'?``
-All problems of a file are reported together. YAML is read with the safe loader only.
+All problems of a file are reported together (the first hundred). YAML is read with the safe loader
+only, and bounded: a text of at most ``MAX_SCENARIO_BYTES``, at most ``MAX_VALUES`` nodes once aliases
+are expanded (so an alias bomb is refused before it grows), nested at most ``MAX_DEPTH`` deep. Every
+number is finite and within its range; patterns are RE2 (matched in linear time, no backtracking).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import re2  # type: ignore[import-untyped]
 import yaml
 
 from .errors import ConfigError
@@ -40,6 +44,19 @@ SCHEMA_PATH = Path(__file__).with_name("scenario.schema.json")
 KeyPath = tuple[str | int, ...]
 DEFAULT_FAULT_TYPE = "text/plain; charset=utf-8"
 SUFFIXES = (".yaml", ".yml", ".json")
+MAX_SCENARIO_BYTES = 1024 * 1024
+MAX_VALUES = 10_000  # nodes: keys, values and list items, aliases expanded
+MAX_DEPTH = 32
+MAX_SECONDS = 365 * 24 * 3600  # every duration: a year
+MAX_TIMES = 1_000_000_000
+MAX_RETRIES = 20  # backoff * 2**19 stays within what a datetime can add, even with a year's backoff
+MAX_PATTERN_LENGTH = 1000
+MAX_PROBLEMS = 100
+TOO_MANY = f"more than {MAX_VALUES:,} values (the limit)"
+TOO_MANY_EXPANDED = f"more than {MAX_VALUES:,} values once aliases are expanded (the limit)"
+TOO_DEEP = f"nests deeper than {MAX_DEPTH} levels (the limit)"
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # its own errors are reported as problems, not logged to stderr
 
 TOP_KEYS = ("name", "description", "accept_unknown_keys", "strict", "accounts", "defaults", "rules")
 ACCOUNT_KEYS = ("license_key", "dids", "suspended", "blocked", "postback_url")
@@ -59,41 +76,149 @@ class ScenarioError(ConfigError):
     """One or more problems in scenario files, each naming file, line and key path."""
 
     def __init__(self, problems: list[str]) -> None:
+        problems = [_printable(p) for p in problems]
+        if len(problems) > MAX_PROBLEMS:
+            problems = [*problems[:MAX_PROBLEMS], f"... and {len(problems) - MAX_PROBLEMS} more problems"]
         super().__init__("\n".join(problems))
         self.problems = problems
 
 
-def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = (*path, str(key.value))
-            lines[child] = key.start_mark.line + 1
-            _record_lines(value, child, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _record_lines(item, (*path, index), lines)
+def _printable(text: str) -> str:
+    """A problem as it can be shown: UTF-8 (a lone surrogate as its escape), at most 1,000 characters."""
+    text = text if len(text) <= 1000 else f"{text[:1000]}..."
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode()
+
+
+def _whole(text: str) -> str | None:
+    """Text with surrogate pairs (as JSON escapes them) joined; None if a lone surrogate remains."""
+    try:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        return None
+
+
+class _Limit(yaml.MarkedYAMLError):
+    """A document beyond one of the limits (well-formed, but refused)."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader, refusing a document while composing it once it has too many nodes or nests too deep.
+
+    Aliases are composed as references to their anchor's node (no copies); ``_lines`` then counts them
+    expanded, within the same limits, before anything is constructed.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.nodes = 0
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self.nodes += 1
+        if self.nodes > MAX_VALUES or self.depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise _Limit(problem=TOO_MANY if self.nodes > MAX_VALUES else TOO_DEEP, problem_mark=mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_scalar(self, node: yaml.ScalarNode | yaml.MappingNode) -> Any:
+        value = super().construct_scalar(node)
+        return value if value.isascii() else _whole(value) or value  # a lone surrogate: refused as text later
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as error:  # a date like 2001-13-45, an integer of 5,000 digits
+            raise yaml.constructor.ConstructorError(problem=str(error), problem_mark=node.start_mark) from None
+
+
+class _Budget:
+    """Counts the nodes a walk meets (a key and its value are two); a ScenarioError past the limits."""
+
+    def __init__(self, source: str, too_many: str) -> None:
+        self.source = source
+        self.too_many = too_many
+        self.count = 0
+
+    def spend(self, nodes: int, path: KeyPath, line: int | None) -> None:
+        self.count += nodes
+        if self.count > MAX_VALUES or len(path) >= MAX_DEPTH:
+            where = f"{self.source}:{line}" if line is not None else self.source
+            where += f" {_dotted(path)}" if path else ""
+            raise ScenarioError([f"{where}: {self.too_many if self.count > MAX_VALUES else TOO_DEEP}"])
+
+
+def _lines(root: yaml.Node, source: str) -> dict[KeyPath, int]:
+    """The line of every key path, aliases expanded (within the limits, so a bomb never grows)."""
+    lines: dict[KeyPath, int] = {}
+    budget = _Budget(source, TOO_MANY_EXPANDED)
+
+    def walk(node: yaml.Node, path: KeyPath) -> None:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = (*path, str(key.value) if isinstance(key, yaml.ScalarNode) else "?")
+                budget.spend(2, child, key.start_mark.line + 1)
+                lines[child] = key.start_mark.line + 1
+                walk(value, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                budget.spend(1, (*path, index), item.start_mark.line + 1)
+                walk(item, (*path, index))
+
+    walk(root, ())
+    return lines
+
+
+def _check_size(data: Any, source: str) -> None:
+    """The same limits for data not read from YAML (JSON files, objects posted to the control API)."""
+    budget = _Budget(source, TOO_MANY)
+
+    def walk(value: Any, path: KeyPath) -> None:
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for part, item in items:
+            child = (*path, part if isinstance(part, int) else str(part))
+            budget.spend(1 if isinstance(part, int) else 2, child, None)
+            walk(item, child)
+
+    walk(data, ())
 
 
 def parse(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
     """The document and the line of every key path in it."""
-    lines: dict[KeyPath, int] = {}
+    if len(text) > MAX_SCENARIO_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_SCENARIO_BYTES:
+        raise ScenarioError([f"{source}: larger than {MAX_SCENARIO_BYTES:,} bytes (the limit)"])
+    loader = _BoundedLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        lines = _lines(node, source) if node is not None else {}
+        return loader.construct_document(node) if node is not None else None, lines
     except yaml.YAMLError as error:
-        if source.endswith(".json"):
-            try:
-                return json.loads(text), lines
-            except json.JSONDecodeError as bad:
-                raise ScenarioError([f"{source}:{bad.lineno}: not valid JSON: {bad.msg}"]) from None
+        refused = isinstance(error, _Limit)
+        if source.endswith(".json") and not refused:
+            return _parse_json(text, source), {}
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise ScenarioError([f"{source}{line}: not valid YAML: {problem}"]) from None
-    if node is not None:
-        _record_lines(node, (), lines)
-    return data, lines
+        raise ScenarioError([f"{source}{line}: {'' if refused else 'not valid YAML: '}{problem}"]) from None
+    finally:
+        loader.dispose()
+
+
+def _parse_json(text: str, source: str) -> Any:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as bad:
+        raise ScenarioError([f"{source}:{bad.lineno}: not valid JSON: {bad.msg}"]) from None
+    except RecursionError:
+        raise ScenarioError([f"{source}: {TOO_DEEP}"]) from None
+    except ValueError as bad:  # an integer of thousands of digits
+        raise ScenarioError([f"{source}: not valid JSON: {bad}"]) from None
+    _check_size(data, source)
+    return data
 
 
 def _dotted(path: KeyPath) -> str:
@@ -134,19 +259,27 @@ class _Checker:
             return []
         return value
 
-    def number(
-        self, value: Any, path: KeyPath, *, integer: bool = False, low: float = 0, high: float | None = None
-    ) -> Any:
+    def number(self, value: Any, path: KeyPath, *, low: int, high: int, integer: bool = False, unit: str = "") -> Any:
+        """A finite number from low to high, or None (with the problem recorded)."""
         kind = "a whole number" if integer else "a number"
         ok = isinstance(value, int) if integer else isinstance(value, int | float)
         if not ok or isinstance(value, bool):
             self.problem(path, f"expected {kind}, found {_shown(value)}")
             return None
-        if value < low or (high is not None and value > high):
-            limits = f"from {low:g} to {high:g}" if high is not None else f"{low:g} or more"
-            self.problem(path, f"expected {kind} {limits}, found {value}")
+        if not low <= value <= high:  # NaN too
+            self.problem(path, f"expected {kind} from {low:,} to {high:,}{unit}, found {value}")
             return None
         return value
+
+    def seconds(self, fields: dict[str, Any], key: str, path: KeyPath) -> float:
+        """A duration: 0 when absent, at most a year."""
+        if key not in fields:
+            return 0.0
+        found = self.number(fields[key], (*path, key), low=0, high=MAX_SECONDS, unit=" (a year in seconds)")
+        return found or 0.0
+
+    def count(self, value: Any, path: KeyPath, low: int, high: int) -> Any:
+        return self.number(value, path, low=low, high=high, integer=True)
 
     def boolean(self, value: Any, path: KeyPath) -> bool | None:
         if not isinstance(value, bool):
@@ -159,6 +292,9 @@ class _Checker:
             return str(value)  # YAML reads 17575449510 as a number
         if not isinstance(value, str):
             self.problem(path, f"expected text, found {_shown(value)}")
+            return None
+        if not value.isascii() and _whole(value) is None:
+            self.problem(path, f"expected text, found text with a lone surrogate {_printable(repr(value))}")
             return None
         return value
 
@@ -192,7 +328,10 @@ def _shown(value: Any) -> str:
     if value is None:
         return "nothing"
     kind = {dict: "a mapping", list: "a list", bool: "a boolean", str: "text"}.get(type(value))
-    return f"{kind} {value!r}" if kind in ("text", "a boolean") else kind or repr(value)
+    if kind in ("a mapping", "a list"):
+        return str(kind)
+    shown = repr(value[:80] if isinstance(value, str | bytes) else value)
+    return f"{kind} {shown}" if kind else shown
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
@@ -212,6 +351,8 @@ def read_scenario(text: str, source: str, *, for_key: uuid.UUID | None = None) -
 def build_scenario(
     data: Any, source: str, lines: dict[KeyPath, int] | None = None, *, for_key: uuid.UUID | None = None
 ) -> Scenario:
+    if lines is None:
+        _check_size(data, source)
     check = _Checker(source, lines or {})
     top = check.mapping(data, (), TOP_KEYS, "a scenario")
     scenario = Scenario(source=source, name=top.get("name") if isinstance(top.get("name"), str) else None)
@@ -267,10 +408,12 @@ def _defaults(check: _Checker, value: Any, path: KeyPath) -> dict[str, object]:
         where = (*path, key)
         if key == "default_format":
             found: object = check.choice(item, where, ("xml", "json"), "a format (xml or json)")
-        elif key in ("max_message_length", "postback_retries"):
-            found = check.number(item, where, integer=True, low=1 if key == "max_message_length" else 0)
+        elif key == "max_message_length":
+            found = check.count(item, where, 1, MAX_SCENARIO_BYTES)
+        elif key == "postback_retries":
+            found = check.count(item, where, 0, MAX_RETRIES)
         else:
-            found = check.number(item, where)
+            found = check.seconds(fields, key, path)
         if found is not None:
             result[key] = found
     return result
@@ -284,7 +427,7 @@ def _rule(check: _Checker, item: Any, path: KeyPath) -> Rule | None:
     if ("outcome" in fields) == ("outcomes" in fields):
         check.problem(path, "a rule needs exactly one of 'outcome' or 'outcomes'")
     elif "outcome" in fields:
-        times = check.number(fields["times"], (*path, "times"), integer=True, low=1) if "times" in fields else None
+        times = check.count(fields["times"], (*path, "times"), 1, MAX_TIMES) if "times" in fields else None
         steps.append(Step(_outcome(check, fields["outcome"], (*path, "outcome"), match, in_sequence=False), times))
     else:
         if "times" in fields:
@@ -296,7 +439,7 @@ def _rule(check: _Checker, item: Any, path: KeyPath) -> Rule | None:
             where = (*path, "outcomes", index)
             times = None
             if isinstance(entry, dict) and "times" in entry:
-                times = check.number(entry["times"], (*where, "times"), integer=True, low=1)
+                times = check.count(entry["times"], (*where, "times"), 1, MAX_TIMES)
             elif index < len(outcomes) - 1:
                 check.problem(where, "every outcome but the last needs 'times' (how many requests it answers)")
             steps.append(Step(_outcome(check, entry, where, match, in_sequence=True), times))
@@ -347,10 +490,16 @@ def _text_match(check: _Checker, value: Any, path: KeyPath, *, phone: bool) -> T
         text = check.phone(text, (*path, how)) or text
     if how != "pattern":
         return TextMatch(how, text)
+    if len(text) > MAX_PATTERN_LENGTH:
+        limit = f"expected a pattern of at most {MAX_PATTERN_LENGTH:,} characters, found {len(text):,}"
+        check.problem((*path, how), limit)
+        return None
     try:
-        return TextMatch(how, text, re.compile(text))
-    except re.error as error:
-        check.problem((*path, how), f"{text!r} is not a regular expression: {error}")
+        return TextMatch(how, text, re2.compile(text, _RE2_OPTIONS))
+    except re2.error as error:
+        reason = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else str(error)
+        syntax = "RE2 syntax: no backreferences or lookaround"
+        check.problem((*path, how), f"{text!r} is not a regular expression ({syntax}): {reason}")
         return None
 
 
@@ -380,13 +529,13 @@ def _outcome(check: _Checker, value: Any, path: KeyPath, match: Match, *, in_seq
         for flag in ("queued", "sent", "cancelled")
         if flag in fields and (found := check.boolean(fields[flag], (*path, flag))) is not None
     )
-    delay = check.number(fields["delay"], (*path, "delay")) if "delay" in fields else 0.0
+    delay = check.seconds(fields, "delay", path)
     return Outcome(
         error=error,
         message_id=message_id,
         flags=flags,
         fault=_fault(check, fields["fault"], (*path, "fault")) if "fault" in fields else None,
-        delay=delay or 0.0,
+        delay=delay,
         life=_life(check, fields["life"], (*path, "life")) if "life" in fields else None,
     )
 
@@ -398,29 +547,23 @@ def _fault(check: _Checker, value: Any, path: KeyPath) -> Fault:
     flags = {k: bool(check.boolean(fields[k], (*path, k))) for k in ("close", "truncate", "malformed") if k in fields}
     if sum(flags.values()) > 1:
         check.problem(path, "choose one of close, truncate and malformed")
-    status = (
-        check.number(fields["status"], (*path, "status"), integer=True, low=100, high=599)
-        if "status" in fields
-        else None
-    )
+    status = check.count(fields["status"], (*path, "status"), 100, 599) if "status" in fields else None
     body = check.text(fields["body"], (*path, "body")) if "body" in fields else None
     content_type = check.text(fields["content_type"], (*path, "content_type")) if "content_type" in fields else None
-    delay = check.number(fields["delay"], (*path, "delay")) if "delay" in fields else 0.0
+    delay = check.seconds(fields, "delay", path)
     return Fault(
         status=status,
         body=body,
         content_type=content_type or DEFAULT_FAULT_TYPE,
-        delay=delay or 0.0,
+        delay=delay,
         **flags,
     )
 
 
 def _life(check: _Checker, value: Any, path: KeyPath) -> Life:
     fields = check.mapping(value, path, LIFE_KEYS, "a message's life")
-    sent_after = check.number(fields["sent_after"], (*path, "sent_after")) if "sent_after" in fields else None
-    refuse = (
-        check.number(fields["refuse"], (*path, "refuse"), integer=True, low=1, high=100) if "refuse" in fields else 0
-    )
+    sent_after = check.seconds(fields, "sent_after", path) if "sent_after" in fields else None
+    refuse = check.count(fields["refuse"], (*path, "refuse"), 1, 100) if "refuse" in fields else 0
     receipt = None
     if "receipt" in fields:
         where = (*path, "receipt")
@@ -428,17 +571,15 @@ def _life(check: _Checker, value: Any, path: KeyPath) -> Life:
         code = check.text(found.get("code", "000"), (*where, "code"))
         if code is not None and not re.fullmatch(r"\d{3}", code):
             check.problem((*where, "code"), f"{code!r} is not a three-digit receipt code (000, 003, 005, ...)")
-        after = check.number(found["after"], (*where, "after")) if "after" in found else 0.0
         message = check.text(found["message"], (*where, "message")) if "message" in found else None
-        receipt = Receipt(code or "000", after or 0.0, message)
+        receipt = Receipt(code or "000", check.seconds(found, "after", where), message)
     replies = [
         _reply(check, item, (*path, "replies", i))
         for i, item in enumerate(check.sequence(fields.get("replies"), (*path, "replies"), "replies"))
     ]
     if "stop" in fields:
         stop = check.mapping(fields["stop"], (*path, "stop"), ("after",), "when the phone texts STOP")
-        after = check.number(stop["after"], (*path, "stop", "after")) if "after" in stop else 0.0
-        replies.append(Reply(after or 0.0, "STOP"))
+        replies.append(Reply(check.seconds(stop, "after", (*path, "stop")), "STOP"))
     return Life(sent_after, refuse or 0, receipt, tuple(r for r in replies if r is not None))
 
 
@@ -448,8 +589,7 @@ def _reply(check: _Checker, value: Any, path: KeyPath) -> Reply | None:
         check.problem(path, "a reply needs its message")
         return None
     message = check.text(fields["message"], (*path, "message"))
-    after = check.number(fields["after"], (*path, "after")) if "after" in fields else 0.0
-    return Reply(after or 0.0, message) if message is not None else None
+    return Reply(check.seconds(fields, "after", path), message) if message is not None else None
 
 
 def scenario_paths(path: Path) -> list[Path]:
@@ -484,6 +624,8 @@ def load_scenarios(paths: Iterable[str | Path], read: Callable[[Path], str] | No
 
 def _read(path: Path) -> str:
     try:
+        if path.stat().st_size > MAX_SCENARIO_BYTES:  # refused unread
+            raise ScenarioError([f"{path}: larger than {MAX_SCENARIO_BYTES:,} bytes (the limit)"])
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise ScenarioError([f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"]) from None

@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .model import SMSError
 
@@ -21,13 +21,19 @@ OPERATIONS = {
 }  # fmt: skip
 
 
+class Pattern(Protocol):
+    """A compiled RE2 pattern: matching takes time linear in the text, whatever the pattern."""
+
+    def search(self, text: str) -> object | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class TextMatch:
     """How one request field must look: equal to, starting with, containing, or matching a pattern."""
 
     how: str  # equals, prefix, contains or pattern
     value: str
-    regex: re.Pattern[str] | None = None
+    regex: Pattern | None = None
 
     def __call__(self, text: str | None) -> bool:
         if text is None:
@@ -39,7 +45,10 @@ class TextMatch:
         if self.how == "contains":
             return self.value in text
         assert self.regex is not None
-        return self.regex.search(text) is not None
+        try:
+            return self.regex.search(text) is not None
+        except UnicodeEncodeError:  # RE2 reads UTF-8: a lone surrogate (from a JSON escape) reads as '?'
+            return self.regex.search(text.encode("utf-8", "replace").decode()) is not None
 
 
 @dataclass(frozen=True, slots=True)

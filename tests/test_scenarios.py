@@ -318,7 +318,8 @@ BROKEN = [
     ),
     (
         "rules:\n  - match: {message: {pattern: '(unclosed'}}\n    outcome: {error: 2}\n",
-        "x.yaml:2 rules[0].match.message.pattern: '(unclosed' is not a regular expression: missing ),",
+        "x.yaml:2 rules[0].match.message.pattern: '(unclosed' is not a regular expression (RE2 syntax: no "
+        "backreferences or lookaround): missing ): (unclosed",
     ),
     (
         "rules:\n  - match: {operation: SendSMS}\n    outcome: {error: 2}\n",
@@ -360,7 +361,10 @@ BROKEN = [
         "rules:\n  - outcome: {life: {replies: [{after: 5}]}}\n",
         "x.yaml:2 rules[0].outcome.life.replies[0]: a reply needs its message",
     ),
-    ("rules:\n  - outcome: {delay: -1}\n", "x.yaml:2 rules[0].outcome.delay: expected a number 0 or more, found -1"),
+    (
+        "rules:\n  - outcome: {delay: -1}\n",
+        "x.yaml:2 rules[0].outcome.delay: expected a number from 0 to 31,536,000 (a year in seconds), found -1",
+    ),
     ("rules: {}\n", "x.yaml:1 rules: expected a list of rules, found a mapping"),
     ("accounts:\n  - license_key: nope\n", "x.yaml:2 accounts[0].license_key: 'nope' is not a GUID"),
     ("accounts:\n  - dids: ['17575550000']\n", "x.yaml:2 accounts[0]: an account needs its license_key"),
@@ -447,3 +451,26 @@ def test_schema_command_prints_the_schema_every_shipped_file_meets() -> None:
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"rules": [{"outcome": {"error": "NoErorr"}}]}, schema)
+
+
+def test_every_number_in_the_schema_has_the_loaders_limits() -> None:
+    from fake_cdyne import scenario_files as files
+
+    def numbers(node: object, name: str = "") -> Iterator[tuple[str, dict[str, object]]]:
+        if isinstance(node, dict):
+            if node.get("type") in ("number", "integer"):
+                yield name, node
+            for key, value in node.items():
+                yield from numbers(
+                    value, key if name == "properties" or key not in ("properties", "items", "oneOf") else name
+                )
+        elif isinstance(node, list):
+            for value in node:
+                yield from numbers(value, name)
+
+    expected = {"max_message_length": files.MAX_SCENARIO_BYTES, "postback_retries": files.MAX_RETRIES}
+    expected |= {"times": files.MAX_TIMES, "status": 599, "refuse": 100, "error": 10}
+    found = list(numbers(json.loads(SCHEMA_PATH.read_text())))
+    assert len(found) == 25
+    for name, node in found:
+        assert node["maximum"] == expected.get(name, files.MAX_SECONDS), name

@@ -95,7 +95,7 @@ def test_postback_datetime(moment: datetime, text: str) -> None:
 def test_parse_json_date() -> None:
     assert parse_json_date("/Date(1481519752980)/") == (utc(2016, 12, 12, 5, 15, 52, 980_000), True)
     assert parse_json_date("/Date(0-0500)/")[1] is False
-    with pytest.raises(ValueError, match="WCF JSON date"):
+    with pytest.raises(ValueError, match="WCF date"):
         parse_json_date("2016-12-12")
 
 

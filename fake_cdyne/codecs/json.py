@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ..dates import parse_json_date, wcf_json_date
+from ..dates import JSON_DATE_FORM, parse_json_date, wcf_json_date
 from ..errors import BadBody, BadParameter
 from ..model import EMPTY_GUID, IncomingMessage, SMSResponse
 from ..operations import AdvancedRequest, SMSRequest
@@ -145,8 +145,7 @@ def _sms_request(fields: dict[str, Any], index: int) -> SMSRequest:
         try:
             scheduled, is_utc = parse_json_date(when)
         except ValueError:
-            expected = "a WCF date like \\/Date(1480000000000)\\/"
-            raise BadParameter(f"{where}.ScheduledDateTime", when, expected) from None
+            raise BadParameter(f"{where}.ScheduledDateTime", when, JSON_DATE_FORM) from None
     return SMSRequest(
         message=_text(fields, "Message", where),
         phone_numbers=[_phone(n, where) for n in numbers or []],

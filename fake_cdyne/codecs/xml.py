@@ -15,7 +15,7 @@ from xml.parsers import expat
 
 import xmltodict
 
-from ..dates import parse_xml_datetime, xml_datetime
+from ..dates import XML_DATETIME_FORM, parse_xml_datetime, xml_datetime
 from ..errors import BadBody, BadParameter
 from ..model import EMPTY_GUID, IncomingMessage, SMSResponse
 from ..operations import AdvancedRequest, SMSRequest
@@ -132,6 +132,8 @@ def parse_document(body: bytes) -> tuple[str, Any]:
         raise BadBody("XML with a DTD or entity declarations is not accepted.") from None
     except (expat.ExpatError, ValueError) as error:
         raise BadBody(f"The body is not well-formed XML: {error}.") from None
+    except LookupError:  # expat asks Python's codecs for an encoding it does not know itself
+        raise BadBody("The body is not well-formed XML: its declaration names an unknown encoding.") from None
     if not isinstance(document, dict) or len(document) != 1:
         raise BadBody("The body is not an XML document.")
     ((root, content),) = document.items()
@@ -219,7 +221,7 @@ def _sms_request(fields: dict[str, Any], index: int) -> SMSRequest:
         try:
             scheduled, is_utc = parse_xml_datetime(when)
         except ValueError:
-            raise BadParameter(f"{where}.ScheduledDateTime", when, "an xs:dateTime") from None
+            raise BadParameter(f"{where}.ScheduledDateTime", when, XML_DATETIME_FORM) from None
     return SMSRequest(
         message=text_of(fields.get("Message"), f"{where}.Message"),
         phone_numbers=numbers,
