@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import ssl
 import sys
 import urllib.request
@@ -20,6 +21,7 @@ OPTION_FIELDS = (
     "host", "port", "send_delay", "manual_clock", "max_message_length", "max_body_bytes", "default_format",
     "extra_dids", "accept_unknown_keys", "scenarios", "tls", "tls_cert", "tls_key", "tls_ca_out",
 )  # fmt: skip
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 def _env(name: str) -> str:
@@ -108,7 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help=f"where to write the CA of the made certificate, for clients to trust [{_env('tls_ca_out')}]",
     )
-    run.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    run.add_argument(
+        "--log-level",
+        default=os.environ.get(_env("log_level"), "info"),
+        choices=LOG_LEVELS,
+        help=f"uvicorn's log level (default info) [{_env('log_level')}]",
+    )
     check = commands.add_parser("validate", help="check scenario files, naming file, line and key of each problem")
     check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
     commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
@@ -146,6 +153,13 @@ def validate(paths: Sequence[str]) -> int:
     return 0
 
 
+def announce_scenarios(config: Config) -> None:
+    """Name each scenario file the fake loads at start: a folder loads every file in it, and one
+    errors/ file makes every send answer its SMSError."""
+    for scenario in load_scenarios(config.scenarios):
+        print(f"fake-cdyne: loaded scenario {scenario.source} ({len(scenario.rules)} rule(s))", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
@@ -155,11 +169,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "schema":
         print(SCHEMA_PATH.read_text(encoding="utf-8"), end="")
         return 0
+    if args.log_level not in LOG_LEVELS:  # argparse checks choices on the command line, not defaults
+        choices = ", ".join(LOG_LEVELS)
+        print(f"fake-cdyne: {_env('log_level')}={args.log_level!r} is not one of {choices}", file=sys.stderr)
+        return 2
     options = {name: getattr(args, name) for name in OPTION_FIELDS}
     for repeatable in ("extra_dids", "scenarios"):
         options[repeatable] = tuple(options[repeatable]) if options[repeatable] else None
     try:
         config = Config.from_env(**options)
+        announce_scenarios(config)
         serve(config, log_level=args.log_level)
     except FakeCdyneError as error:
         problems = error.problems if isinstance(error, ScenarioError) else [str(error)]
