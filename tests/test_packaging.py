@@ -9,8 +9,10 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 import fake_cdyne
 from fake_cdyne.cli import main
@@ -100,3 +102,32 @@ def test_a_bad_log_level_in_the_environment_is_refused() -> None:
     )
     assert done.returncode == 2
     assert "FAKE_CDYNE_LOG_LEVEL='loud' is not one of critical, error, warning, info, debug" in done.stderr
+
+
+def workflow(name: str) -> dict[Any, Any]:
+    loaded: dict[Any, Any] = yaml.safe_load((ROOT / ".github/workflows" / name).read_text())
+    return loaded
+
+
+def test_the_release_publishes_by_trusted_publishing_and_pushes_a_multi_arch_image() -> None:
+    """actionlint checks the workflows' syntax in CI; this checks what the release promises."""
+    release = workflow("release.yml")
+    jobs = release["jobs"]
+    assert release[True] == {"push": {"tags": ["v*"]}}  # YAML reads the key `on` as True
+    assert release["permissions"] == {"contents": "read"}  # each job asks for what it needs
+    assert jobs["pypi"]["permissions"] == {"id-token": "write"}
+    assert jobs["pypi"]["environment"]["name"] == "pypi"
+    assert any(step.get("uses", "").startswith("pypa/gh-action-pypi-publish@") for step in jobs["pypi"]["steps"])
+    assert not any("password" in step.get("with", {}) for step in jobs["pypi"]["steps"])  # no token
+    (push,) = [step for step in jobs["image"]["steps"] if step.get("uses", "").startswith("docker/build-push-action@")]
+    assert push["with"]["platforms"] == "linux/amd64,linux/arm64"
+    assert push["with"]["file"] == "docker/Dockerfile"
+
+
+def test_ci_runs_the_gates_and_lints_the_workflows() -> None:
+    jobs = workflow("tests.yml")["jobs"]
+    commands = [step.get("run", "") for job in jobs.values() for step in job["steps"]]
+    assert any("bash scripts/check" in command for command in commands)
+    assert any("twine check --strict" in command for command in commands)
+    assert "actionlint" in commands
+    assert jobs["check"]["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
