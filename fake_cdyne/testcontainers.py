@@ -118,11 +118,12 @@ class FakeCdyneContainer(DockerContainer):
                 except httpx.TransportError as error:
                     last = f"{type(error).__name__}: {error}"
                 if self.status not in ("created", "running"):
-                    raise ContainerNotReady(f"the container stopped ({self.status}):\n{self._logs()}")
+                    raise ContainerNotReady(f"the container stopped ({self.status}):\n{self.logs()}")
                 time.sleep(0.1)  # a poll interval: the health route is the only signal a container gives
-        raise ContainerNotReady(f"{health} not healthy within {self.startup_timeout} s ({last}):\n{self._logs()}")
+        raise ContainerNotReady(f"{health} not healthy within {self.startup_timeout} s ({last}):\n{self.logs()}")
 
-    def _logs(self) -> str:
+    def logs(self) -> str:
+        """The container's output so far, stdout then stderr."""
         out, err = self.get_logs()
         return (out + err).decode(errors="replace")
 

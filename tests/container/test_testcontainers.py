@@ -62,7 +62,7 @@ def test_scenarios_from_the_image_and_from_this_machine(image: str, tmp_path: Pa
     with FakeCdyneContainer(image, host_network=True, scenarios=scenarios) as fake, fake.client() as cdyne:
         assert "PhoneNumberInvalid" in send(fake.service_url, cdyne.license_key, phone="18005550100")
         assert "InternalError" in send(fake.service_url, cdyne.license_key)
-        assert "loaded scenario" in fake._logs()
+        assert "loaded scenario" in fake.logs()
 
 
 def test_a_container_that_cannot_start_says_why_at_once(image: str) -> None:
