@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.resources
+import os
+import re
 import ssl
 import sys
 import urllib.request
 from collections.abc import Sequence
+from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from . import __version__
 from .config import ENV_PREFIX, Config
@@ -20,6 +25,9 @@ OPTION_FIELDS = (
     "host", "port", "send_delay", "manual_clock", "max_message_length", "max_body_bytes", "default_format",
     "extra_dids", "accept_unknown_keys", "scenarios", "tls", "tls_cert", "tls_key", "tls_ca_out",
 )  # fmt: skip
+SCHEMA_NAME = "scenario.schema.json"
+_MODELINE = re.compile(r"\$schema=\S+")  # the editors' pointer to the schema, on a file's first line
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 def _env(name: str) -> str:
@@ -108,10 +116,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help=f"where to write the CA of the made certificate, for clients to trust [{_env('tls_ca_out')}]",
     )
-    run.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    run.add_argument(
+        "--log-level",
+        default=os.environ.get(_env("log_level"), "info"),
+        choices=LOG_LEVELS,
+        help=f"uvicorn's log level (default info) [{_env('log_level')}]",
+    )
     check = commands.add_parser("validate", help="check scenario files, naming file, line and key of each problem")
     check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
     commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    ready = commands.add_parser("scenarios", help="the ready scenario files that come with fake-cdyne")
+    ready_commands = ready.add_subparsers(dest="scenarios_command", required=True)
+    copy = ready_commands.add_parser(
+        "copy", help=f"write them, and their schema ({SCHEMA_NAME}, for editors), into DIR to start yours from"
+    )
+    copy.add_argument("dir", metavar="DIR")
     commands.add_parser(
         "health", help="exit 0 if the fake configured by FAKE_CDYNE_* on this machine answers (container health check)"
     )
@@ -146,20 +165,66 @@ def validate(paths: Sequence[str]) -> int:
     return 0
 
 
+def ready_scenarios() -> Traversable:
+    """The ready files: package data when installed from a wheel; the checkout's scenarios/ folder in an
+    editable install (setuptools cannot map a subpackage to a folder outside the package there)."""
+    try:
+        return importlib.resources.files("fake_cdyne.ready_scenarios")
+    except ModuleNotFoundError:
+        return Path(__file__).parent.parent / "scenarios"
+
+
+def copy_scenarios(target: str) -> int:
+    """Write the ready files into ``target`` (errors/, examples/) with the schema beside them, each
+    file's editor modeline pointing at it; nothing is overwritten."""
+    out = Path(target)
+    files = {
+        f"{group}/{item.name}": item.read_text(encoding="utf-8")
+        for group in ("errors", "examples")
+        for item in sorted((ready_scenarios() / group).iterdir(), key=lambda item: item.name)
+        if item.name.endswith(".yaml")
+    }
+    files = {name: _MODELINE.sub(f"$schema=../{SCHEMA_NAME}", text, count=1) for name, text in files.items()}
+    files[SCHEMA_NAME] = SCHEMA_PATH.read_text(encoding="utf-8")
+    existing = [name for name in files if (out / name).exists()]
+    if existing:
+        print(f"fake-cdyne: {out / existing[0]} exists; nothing written (copy into an empty folder)", file=sys.stderr)
+        return 1
+    for name, text in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text, encoding="utf-8")
+    print(f"fake-cdyne: wrote {len(files) - 1} scenario file(s) and {SCHEMA_NAME} into {out}")
+    return 0
+
+
+def announce_scenarios(config: Config) -> None:
+    """Name each scenario file the fake loads at start: a folder loads every file in it, and one
+    errors/ file makes every send answer its SMSError."""
+    for scenario in load_scenarios(config.scenarios):
+        print(f"fake-cdyne: loaded scenario {scenario.source} ({len(scenario.rules)} rule(s))", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
         return validate(args.paths)
     if args.command == "health":
         return health()
+    if args.command == "scenarios":
+        return copy_scenarios(args.dir)
     if args.command == "schema":
         print(SCHEMA_PATH.read_text(encoding="utf-8"), end="")
         return 0
+    if args.log_level not in LOG_LEVELS:  # argparse checks choices on the command line, not defaults
+        choices = ", ".join(LOG_LEVELS)
+        print(f"fake-cdyne: {_env('log_level')}={args.log_level!r} is not one of {choices}", file=sys.stderr)
+        return 2
     options = {name: getattr(args, name) for name in OPTION_FIELDS}
     for repeatable in ("extra_dids", "scenarios"):
         options[repeatable] = tuple(options[repeatable]) if options[repeatable] else None
     try:
         config = Config.from_env(**options)
+        announce_scenarios(config)
         serve(config, log_level=args.log_level)
     except FakeCdyneError as error:
         problems = error.problems if isinstance(error, ScenarioError) else [str(error)]

@@ -189,6 +189,7 @@ class FakeCdyneClient:
 
     @property
     def last_message(self) -> SentMessage:
+        __tracebackhide__ = True  # pytest: the failure is the caller's line
         found = self.messages
         if not found:
             raise AssertionError(f"no text was sent with license key {self.license_key}")
@@ -198,6 +199,7 @@ class FakeCdyneClient:
         self, to: str | None = None, message: str | None = None, *, count: int | None = None
     ) -> SentMessage:
         """The (last) text sent to ``to`` saying ``message``; a readable failure otherwise."""
+        __tracebackhide__ = True
         number = normalise_phone(to) or to if to is not None else None
         sent = self.messages
         matches = [m for m in sent if (number is None or m.to == number) and (message is None or m.message == message)]
@@ -267,6 +269,7 @@ class FakeCdyneClient:
 
     def wait_for_postbacks(self, count: int, timeout: float = 5.0) -> list[PostbackRecord]:
         """Block until ``count`` of this key's postbacks have finished (delivered, failed or dropped)."""
+        __tracebackhide__ = True
         params: dict[str, str | float] = {"license_key": self.license_key, "count": count, "timeout": timeout}
         reply = self._http.get("/_fake/postbacks/wait", params=params, timeout=timeout + 10)
         if reply.status_code == 408:

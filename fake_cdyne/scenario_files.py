@@ -593,9 +593,12 @@ def _reply(check: _Checker, value: Any, path: KeyPath) -> Reply | None:
 
 
 def scenario_paths(path: Path) -> list[Path]:
-    """The scenario files a path names: the file itself, or every .yaml/.yml/.json below a folder."""
+    """The scenario files a path names: the file itself, or every .yaml/.yml/.json below a folder but
+    JSON Schemas (*.schema.json, as ``fake-cdyne scenarios copy`` writes beside the files)."""
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+        return sorted(
+            p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file() and not p.name.endswith(".schema.json")
+        )
     return [path]
 
 

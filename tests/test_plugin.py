@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from fake_cdyne import FakeServer
+from fake_cdyne.operations import Operations
 
 pytest_plugins = ["pytester"]
 
@@ -287,3 +288,131 @@ def test_never_runs(fake_cdyne):
     result.assert_outcomes(errors=1)
     expected = "broken.yaml:2 rules[0].outcome.error: 'NoErorr' is not an SMSError; did you mean 'NoError'?"
     assert expected in result.stdout.str()
+
+
+HEAVY = ("starlette", "uvicorn", "httpx", "yaml", "fake_cdyne.app", "fake_cdyne.server", "fake_cdyne.client")
+
+
+def test_loading_the_plugin_imports_no_server_stack(pytester: pytest.Pytester) -> None:
+    """pytest loads the plugin in every project that installs fake-cdyne: a session whose tests never
+    ask for the fixtures must not pay for importing the server."""
+    pytester.makepyfile(
+        f"""
+import sys
+
+def test_plugin_is_loaded_but_light(pytestconfig):
+    assert pytestconfig.pluginmanager.hasplugin("fake_cdyne")
+    assert "fake_cdyne.pytest_plugin" in sys.modules
+    loaded = [name for name in {HEAVY!r} if name in sys.modules]
+    assert loaded == []
+"""
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_a_failing_assert_helper_points_at_the_test_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+def test_wrong(fake_cdyne):
+    fake_cdyne.assert_sent(to="7575449510")
+
+def test_no_text(fake_cdyne):
+    fake_cdyne.last_message
+
+def test_no_postback(fake_cdyne):
+    fake_cdyne.wait_for_postbacks(1, timeout=0.05)
+"""
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=3)
+    output = result.stdout.str()
+    for line in ('>       fake_cdyne.assert_sent(to="7575449510")', ">       fake_cdyne.last_message"):
+        assert line in output
+    assert "fake_cdyne/client.py" not in output  # the helpers' own frames are hidden
+
+
+def test_the_report_section_shows_postbacks_and_their_failures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import httpx
+
+def test_handler_breaks(fake_cdyne, postback_receiver):
+    params = {"PhoneNumber": "7575449510", "Message": "x", "LicenseKey": fake_cdyne.license_key,
+              "StatusPostBackURL": f"{postback_receiver.url}/status/500"}
+    httpx.get(f"{fake_cdyne.base_url}/SimpleSMSsendWithPostback", params=params)
+    fake_cdyne.wait_for_postbacks(1)
+    assert False, "the app never saw the text as sent"
+"""
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- fake-cdyne requests -*",
+            "  GET /sms.svc/SimpleSMSsendWithPostback -> 200: SMSError NoError",
+            "the last 1 postback(s) of this key:",
+            "  #* sent -> http://127.0.0.1:*/status/500: failed (1 attempt(s): HTTP 500)",
+        ]
+    )
+
+
+def test_the_report_section_neither_repeats_requests_nor_cuts_words(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import httpx
+
+def test_wrong_operation(fake_cdyne):
+    httpx.get(f"{fake_cdyne.base_url}/SimpleSMSSendNow", params={"LicenseKey": fake_cdyne.license_key})
+    fake_cdyne.assert_sent(to="7575449510")
+
+def test_wrong_operation_then_own_assertion(fake_cdyne):
+    httpx.get(f"{fake_cdyne.base_url}/SimpleSMSSendNow", params={"LicenseKey": fake_cdyne.license_key})
+    assert False
+"""
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=2)
+    output = result.stdout.str()
+    first, second = output.split("_ test_wrong_operation_then_own_assertion _")
+    # Listed once: in assert_sent's message; the section says where to look.
+    assert first.count("GET /sms.svc/SimpleSMSSendNow -> 404") == 1
+    assert "the 1 request(s) naming this key: in the failure message above" in first
+    (line,) = [line for line in second.splitlines() if "SimpleSMSSendNow -> 404" in line]
+    assert line.endswith(" …"), line
+    assert line.removesuffix(" …").rsplit(" ", 1)[-1] in {"SimpleSMSsendWithPostback,", "AdvancedSMSsend,"}, line
+
+
+def test_a_shared_fake_blames_a_test_only_for_its_own_failures(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against a fake shared with other test runs (a container, --fake-cdyne-url), a failure inside the
+    fake that another run's request caused does not fail this run's tests; one its own request caused
+    does."""
+
+    def broken(self: object, *args: object) -> None:
+        raise RuntimeError("status store exploded")
+
+    monkeypatch.setattr(Operations, "get_message_status", broken)
+    with FakeServer() as shared:
+        pytester.makepyfile(
+            """
+import httpx
+from fake_cdyne import FakeCdyneClient
+
+def test_another_run_breaks_it_meanwhile(fake_cdyne):
+    with FakeCdyneClient(fake_cdyne.url) as other:
+        httpx.get(f"{other.base_url}/GetMessageStatus", params={"MessageID": other.license_key})
+    assert len(fake_cdyne.errors()) == 1
+
+def test_this_one_breaks_it(fake_cdyne):
+    httpx.get(f"{fake_cdyne.base_url}/GetMessageStatus", params={"MessageID": fake_cdyne.license_key})
+"""
+        )
+        result = pytester.runpytest_subprocess("--fake-cdyne-url", shared.url)
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_this_one_breaks_it*",
+            "*fake-cdyne failed internally: GET /sms.svc/GetMessageStatus: RuntimeError: status store exploded",
+        ]
+    )
