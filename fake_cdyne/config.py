@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +13,10 @@ from .errors import ConfigError
 from .values import normalise_phone
 
 ENV_PREFIX = "FAKE_CDYNE_"
+# Settings that are spans of time, by the end of their names; none may exceed a year.
+SECONDS_SUFFIXES = ("_delay", "_timeout", "_backoff", "_seconds")
+MAX_SECONDS = 365 * 24 * 3600
+MAX_RETRIES = 20  # as in scenario files: backoff x 2**19 stays a finite span
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +76,18 @@ class Config:
         for name in ("postback_workers", "postback_workers_per_key"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
-        for name in (
-            "send_delay", "max_message_length", "max_body_bytes", "max_query_bytes", "postback_timeout",
-            "postback_retries", "postback_backoff", "postback_drain_seconds", "request_log_size",
-        ):  # fmt: skip
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must not be negative")
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if not math.isfinite(value) or value < 0:
+                raise ConfigError(f"{field.name} must be a finite number, not negative: {value!r}")
+            if field.name.endswith(SECONDS_SUFFIXES) and value > MAX_SECONDS:
+                raise ConfigError(f"{field.name} must be at most {MAX_SECONDS:,} s (a year): {value!r}")
+        if self.port > 65535:
+            raise ConfigError(f"port must be from 0 to 65535, not {self.port}")
+        if self.postback_retries > MAX_RETRIES:
+            raise ConfigError(f"postback_retries must be at most {MAX_RETRIES}, not {self.postback_retries}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:

@@ -175,7 +175,7 @@ def test_config_from_environment_and_overrides() -> None:
         ({"FAKE_CDYNE_MANUAL_CLOCK": "perhaps"}, "FAKE_CDYNE_MANUAL_CLOCK"),
         ({"FAKE_CDYNE_DEFAULT_FORMAT": "yaml"}, "default_format"),
         ({"FAKE_CDYNE_EXTRA_DIDS": "12"}, "extra DID '12'"),
-        ({"FAKE_CDYNE_SEND_DELAY": "-1"}, "send_delay must not be negative"),
+        ({"FAKE_CDYNE_SEND_DELAY": "-1"}, "send_delay must be a finite number, not negative"),
     ],
 )
 def test_config_errors_name_the_setting(env: dict[str, str], words: str) -> None:
