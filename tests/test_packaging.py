@@ -129,5 +129,5 @@ def test_ci_runs_the_gates_and_lints_the_workflows() -> None:
     commands = [step.get("run", "") for job in jobs.values() for step in job["steps"]]
     assert any("bash scripts/check" in command for command in commands)
     assert any("twine check --strict" in command for command in commands)
-    assert "actionlint" in commands
+    assert "node scripts/lint-workflows.cjs .github/workflows/*.yml" in commands
     assert jobs["check"]["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
