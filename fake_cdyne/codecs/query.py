@@ -19,7 +19,7 @@ from . import xml as xml_codec
 
 
 def _decode(raw: bytes) -> str:
-    data = unquote_to_bytes(raw.replace(b"+", b" "))
+    data = unquote_to_bytes(raw.replace(b"+", b" ")) if b"%" in raw or b"+" in raw else raw
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
