@@ -22,7 +22,7 @@ def url_encode(text: str) -> str:
 
 
 def form(fields: list[tuple[str, str]]) -> str:
-    return "&".join(f"{name}={url_encode(value)}" for name, value in fields)
+    return "&".join([f"{name}={url_encode(value)}" for name, value in fields])
 
 
 def sent_form(message: Message, *, sent: bool) -> str:
