@@ -1,10 +1,12 @@
-"""fake-cdyne's benchmarks, in one command:  python bench/run.py [--seconds 5] [--stack default|plain|both]
+"""fake-cdyne's benchmarks, in one command:  python bench/run.py [--seconds 2] [--rounds 3] [--stack both]
 
 Every figure is a ratio to a bare reference measured in the same run on the same stack: the bare ASGI
 app of bench/bare.py (the fake's send answer, nothing more), served the way the pytest fixture serves
 the fake (bench/serve.py). Two stacks: the default install (uvloop and httptools, when installed) and
 plain asyncio with h11, which is what platforms without uvloop get. The servers run pinned to core 0,
 the load (wrk, from Debian's package ``wrk``) and the postback receiver to core 1, when there are two.
+The fake and its reference are measured in turns, ``--rounds`` times each, and each figure is the
+median: a busy spell of a shared machine weighs on both.
 
 - CPU per request of the server process (utime + stime from /proc/<pid>/stat) under load: a send without
   a postback URL, and a send with a postback to a live receiver, counted until every postback arrived;
@@ -33,7 +35,7 @@ import tempfile
 import textwrap
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -130,9 +132,13 @@ def wrk(url: str, seconds: float, connections: int = CONNECTIONS) -> Load:
     return Load(requests, rps, latency["50"], latency["99"])
 
 
+def reset(url: str) -> None:
+    """Forget every message and postback, as the fixture does after each test: a round starts afresh."""
+    httpx.post(f"{url}/_fake/reset", json={}).raise_for_status()
+
+
 def cpu_per_request(pid: int, url: str, seconds: float) -> float:
-    """Microseconds of the server's CPU per request under wrk's load (after a second of warming up)."""
-    wrk(url, 1)
+    """Microseconds of the server's CPU per request under wrk's load."""
     before = cpu_seconds(pid)
     load = wrk(url, seconds)
     return (cpu_seconds(pid) - before) / load.requests * 1e6
@@ -174,36 +180,64 @@ class Row:
         return ""
 
 
-def send_cpu(stack: Stack, seconds: float) -> list[Row]:
-    key = uuid.uuid4()
-    with running("bare", stack) as (pid, url):
-        bare = cpu_per_request(pid, url + SEND.format(key=key), seconds)
-    with running("receiver", stack) as (_, receiver_url), running("fake", stack) as (pid, url):
-        fake = cpu_per_request(pid, url + SEND.format(key=key), seconds)
-        postback_url = quote(f"{receiver_url}/cb", safe="")
-        with_postback = SEND_WITH_POSTBACK.format(key=key, url=postback_url)
-        wrk(url + with_postback, 1)
-        start_count = all_arrived(receiver_url)
-        before = cpu_seconds(pid)
-        load = wrk(url + with_postback, seconds)
-        delivered = all_arrived(receiver_url) - start_count
-        fake_postback = (cpu_seconds(pid) - before) / delivered * 1e6
+def postback_cpu(pid: int, url: str, receiver_url: str, seconds: float) -> float:
+    """Microseconds of the fake's CPU per send, from the first send until the last postback arrived."""
+    start_count = all_arrived(receiver_url)
+    reset(url.partition("/sms.svc")[0])
+    before = cpu_seconds(pid)
+    load = wrk(url, seconds)
+    delivered = all_arrived(receiver_url) - start_count
     if delivered < load.requests:
         raise SystemExit(f"{load.requests} sends answered but only {delivered} postbacks arrived")
+    return (cpu_seconds(pid) - before) / delivered * 1e6
+
+
+def alternating(measures: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
+    """Each measure's median over ``rounds``, taken in turns, so a busy spell of the machine weighs on all."""
+    for measure in measures.values():
+        measure()  # warming up
+    taken: dict[str, list[float]] = {name: [] for name in measures}
+    for _ in range(rounds):
+        for name, measure in measures.items():
+            taken[name].append(measure())
+    return {name: statistics.median(values) for name, values in taken.items()}
+
+
+def send_cpu(stack: Stack, seconds: float, rounds: int) -> list[Row]:
+    key = uuid.uuid4()
+    with (
+        running("bare", stack) as (bare_pid, bare_url),
+        running("receiver", stack) as (_, receiver_url),
+        running("fake", stack) as (pid, url),
+    ):
+        with_postback = url + SEND_WITH_POSTBACK.format(key=key, url=quote(f"{receiver_url}/cb", safe=""))
+        cpu = alternating(
+            {
+                "bare": lambda: cpu_per_request(bare_pid, bare_url + SEND.format(key=key), seconds),
+                "fake": lambda: reset(url) or cpu_per_request(pid, url + SEND.format(key=key), seconds),
+                "postback": lambda: postback_cpu(pid, with_postback, receiver_url, seconds),
+            },
+            rounds,
+        )
+    bare = cpu["bare"]
     return [
-        Row("send, no postback URL: CPU per request", stack, f"{fake:.0f} µs", f"{bare:.0f} µs", fake / bare, 2.0, 1.6),
+        Row("send, no postback URL: CPU per request", stack, f"{cpu['fake']:.0f} µs", f"{bare:.0f} µs",
+            cpu["fake"] / bare, 2.0, 1.6),
         Row("send with a postback to a live receiver: CPU per request, delivery included", stack,
-            f"{fake_postback:.0f} µs ({delivered:,} postbacks)", f"{bare:.0f} µs", fake_postback / bare, 4.0, 3.0),
+            f"{cpu['postback']:.0f} µs", f"{bare:.0f} µs", cpu["postback"] / bare, 4.0, 3.0),
     ]  # fmt: skip
 
 
-def sequential(stack: Stack, seconds: float) -> Row:
+def sequential(stack: Stack, seconds: float, rounds: int) -> Row:
     key = uuid.uuid4()
-    p50 = {}
-    for kind in ("bare", "fake"):
-        with running(kind, stack) as (_, url):
-            wrk(url + SEND.format(key=key), 1, connections=1)
-            p50[kind] = wrk(url + SEND.format(key=key), seconds, connections=1).p50_ms
+    with running("bare", stack) as (_, bare_url), running("fake", stack) as (_, url):
+        p50 = alternating(
+            {
+                "bare": lambda: wrk(bare_url + SEND.format(key=key), seconds, connections=1).p50_ms,
+                "fake": lambda: wrk(url + SEND.format(key=key), seconds, connections=1).p50_ms,
+            },
+            rounds,
+        )
     fake, bare = p50["fake"], p50["bare"]
     return Row("one connection, sequential sends: p50 round trip", stack,
                f"{fake * 1000:.0f} µs", f"{bare * 1000:.0f} µs", fake / bare, 2.0, 1.5)  # fmt: skip
@@ -250,6 +284,7 @@ def status_and_memory(stack: Stack, seconds: float) -> list[Row]:
         )
         mid = re.search(r"<MessageID>(.*?)</MessageID>", sent.text)[1]  # type: ignore[index]
         status_url = f"{url}/sms.svc/GetMessageStatus?MessageID={mid}"
+        wrk(status_url, 1)
         one = cpu_per_request(pid, status_url, seconds)
         before = rss_kib(pid)
         for batch in range(10):
@@ -279,10 +314,9 @@ def bare_ready() -> float:
 
 
 def readiness(stack: Stack, rounds: int = 10) -> Row:
-    fake = statistics.median(in_process() * 1000 for _ in range(rounds))
-    bare = statistics.median(bare_ready() * 1000 for _ in range(rounds))
-    return Row("the pytest fixture's fake answering, from start", stack, f"{fake:.0f} ms", f"{bare:.0f} ms",
-               fake / bare)  # fmt: skip
+    ready = alternating({"fake": lambda: in_process() * 1000, "bare": lambda: bare_ready() * 1000}, rounds)
+    return Row("the pytest fixture's fake answering, from start", stack, f"{ready['fake']:.0f} ms",
+               f"{ready['bare']:.0f} ms", ready["fake"] / ready["bare"])  # fmt: skip
 
 
 USER_TEST = """
@@ -342,18 +376,21 @@ def license_key():
 def user_project(stack: Stack, rounds: int = 5) -> Row:
     """`pytest` in a new project of one test making 50 sends: through fake-cdyne's fixture, and on a bare
     app (the plugin off)."""
-    times = {}
-    for kind, conftest, flags in (("fake", FAKE_CONFTEST, []), ("bare", BARE_CONFTEST, ["-p", "no:fake_cdyne"])):
-        with tempfile.TemporaryDirectory() as project:
+    with tempfile.TemporaryDirectory() as fake_project, tempfile.TemporaryDirectory() as bare_project:
+        for project, conftest in ((fake_project, FAKE_CONFTEST), (bare_project, BARE_CONFTEST)):
             Path(project, "conftest.py").write_text(conftest.format(root=str(ROOT), loop=stack.loop, http=stack.http))
             Path(project, "test_sends.py").write_text(textwrap.dedent(USER_TEST))
-            runs = []
-            for _ in range(rounds):
+
+        def timed(project: str, *flags: str) -> Callable[[], float]:
+            def run() -> float:
                 started = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *flags],
                                cwd=project, check=True, capture_output=True)  # fmt: skip
-                runs.append(time.perf_counter() - started)
-            times[kind] = statistics.median(runs)
+                return time.perf_counter() - started
+
+            return run
+
+        times = alternating({"fake": timed(fake_project), "bare": timed(bare_project, "-p", "no:fake_cdyne")}, rounds)
     return Row("a user project's `pytest`: one test, 50 sequential sends", stack, f"{times['fake']:.2f} s",
                f"{times['bare']:.2f} s", times["fake"] / times["bare"])  # fmt: skip
 
@@ -367,22 +404,24 @@ def machine() -> str:
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options.add_argument("--seconds", type=float, default=5, help="how long each measured wrk run lasts")
+    options.add_argument("--seconds", type=float, default=2, help="how long each measured wrk run lasts")
+    options.add_argument("--rounds", type=int, default=3, help="measured runs of each case, taken in turns")
     options.add_argument("--stack", choices=["default", "plain", "both"], default="both")
     arguments = options.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench needs wrk: apt-get install wrk")
     default = default_stack()
     stacks = {"default": [default], "plain": [PLAIN], "both": [default, PLAIN]}[arguments.stack]
-    seconds = arguments.seconds
+    seconds, rounds = arguments.seconds, arguments.rounds
     rows: list[Row] = []
     for stack in stacks:
-        rows += [sequential(stack, seconds), *send_cpu(stack, seconds), postback_rate(stack)]
+        rows += [sequential(stack, seconds, rounds), *send_cpu(stack, seconds, rounds), postback_rate(stack)]
     rows += [*status_and_memory(default, seconds), readiness(default)]
     rows += [user_project(stack) for stack in stacks]
     worst = max((r for r in rows if r.goal is not None), key=lambda r: r.ratio / (r.goal or 1))
     lines = [
-        f"Measured {datetime.now():%Y-%m-%d} on {machine()}, with `python bench/run.py --seconds {seconds:g}`.",
+        f"Measured {datetime.now():%Y-%m-%d} on {machine()},",
+        f"with `python bench/run.py --seconds {seconds:g} --rounds {rounds}`.",
         f"The default install here runs {default}. Ratio: the fake's cost over the bare reference's (lower is better).",
         "",
         "| case | stack | fake | bare | ratio | floor | goal | |",
