@@ -17,7 +17,6 @@ from . import Codec
 from . import json as json_codec
 from . import xml as xml_codec
 
-
 _GUIDS: dict[str, uuid.UUID] = {}  # parsed GUID texts: a test suite sends one key thousands of times
 _GUIDS_KEPT = 4096
 
