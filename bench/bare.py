@@ -1,6 +1,7 @@
-"""The yardstick: a bare ASGI app that answers with the bytes fake-cdyne's send returns, nothing more.
+"""The yardsticks: ASGI apps that do nothing but answer, served the same way as the fake (bench/serve.py).
 
-Served by the same uvicorn, same worker count and loop, in the same run as the fake (bench/run.py).
+``app`` answers every request with the bytes fake-cdyne's send returns. ``receiver`` counts the POSTs it
+gets (the postback receiver, so that its own cost is not the fake's) and answers a GET with the count.
 """
 
 BODY = (
@@ -17,3 +18,21 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         return
     await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
     await send({"type": "http.response.body", "body": BODY})
+
+
+received = [0]
+
+
+async def receiver(scope, receive, send):  # type: ignore[no-untyped-def]
+    if scope["type"] != "http":
+        return
+    if scope["method"] == "POST":
+        while (await receive()).get("more_body"):
+            pass
+        received[0] += 1
+        body = b"OK"
+    else:
+        body = str(received[0]).encode()
+    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -7,7 +7,6 @@ Transitions run on the scheduler (so a manual clock drives them) and are announc
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,7 +14,7 @@ from typing import Literal
 
 from .clock import Scheduler
 from .dates import quantise
-from .model import EMPTY_GUID, RECEIPT_CODES, IncomingMessage, Message, MessageState
+from .model import EMPTY_GUID, RECEIPT_CODES, IncomingMessage, Message, MessageState, new_id
 from .scenario_model import Life
 from .store import Account, Store
 
@@ -141,7 +140,7 @@ class Lifecycle:
         """A phone texts one of the account's numbers: store it, match it, act on keywords."""
         matched = account.last_to.get(from_number)
         incoming = IncomingMessage(
-            id=uuid.uuid4(),
+            id=new_id(),
             license_key=account.license_key,
             from_number=from_number,
             to_number=to_number or (matched.from_number if matched else account.did),

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from .clock import Clock
 from .dates import MIN_VALUE
-from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, SMSError, SMSResponse
+from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, SMSError, SMSResponse, new_id
 from .scenario_model import Outcome
 from .scenarios import Facts, FaultRequested, ScenarioEngine
 from .store import Account, Store
@@ -59,7 +59,7 @@ def _shaped(response: SMSResponse, outcome: Outcome | None) -> SMSResponse:
     if outcome.message_id == "zero":
         changes["message_id"] = EMPTY_GUID
     elif outcome.message_id == "fresh":
-        changes["message_id"] = uuid.uuid4()
+        changes["message_id"] = new_id()
     return dataclasses.replace(response, **changes) if changes else response  # type: ignore[arg-type]
 
 
@@ -139,7 +139,7 @@ class Operations:
         now = self.clock.now()
         scheduled = sms.scheduled_for if sms.scheduled_for and sms.scheduled_for > now else None
         message = Message(
-            id=uuid.uuid4(),
+            id=new_id(),
             license_key=account.license_key,
             to_number=number,
             from_number=did,

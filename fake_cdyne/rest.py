@@ -28,7 +28,7 @@ from .scenario_model import Fault
 from .scenarios import FaultRequested
 from .service import Service
 
-PREFIXES = ("/sms.svc/securerest/", "/sms.svc/")
+SECURE_PREFIX, PREFIX = "/sms.svc/securerest/", "/sms.svc/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +195,8 @@ class ServiceEndpoint:
         if lowered == "/sms.svc":
             await metadata(self.service, Request(scope, receive))(scope, receive, send)
             return
-        prefix = next(p for p in PREFIXES if lowered.startswith(p))
-        endpoint = soap.ENDPOINTS.get(path[len(prefix) :].strip("/").lower()) if prefix == "/sms.svc/" else None
+        prefix = SECURE_PREFIX if lowered.startswith(SECURE_PREFIX) else PREFIX
+        endpoint = soap.ENDPOINTS.get(path[len(prefix) :].strip("/").lower()) if prefix == PREFIX else None
         answer: Reply | Response | Fault
         if endpoint is not None:
             answer = await soap.respond(self.service, Request(scope, receive), endpoint)

@@ -130,3 +130,12 @@ def test_garbage_instead_of_http() -> None:
             await poster().post(url, b"a=1")
 
     run(handler, scenario)
+
+
+def test_a_url_a_request_line_cannot_carry_fails_the_attempt() -> None:
+    async def scenario() -> None:
+        for url in ("http://127.0.0.1:9/a b", "http://127.0.0.1:9/caf\u00e9"):
+            with pytest.raises(PostFailed, match="InvalidURL"):
+                await poster().post(url, b"a=1")
+
+    asyncio.run(scenario())

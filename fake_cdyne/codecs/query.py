@@ -17,9 +17,22 @@ from . import Codec
 from . import json as json_codec
 from . import xml as xml_codec
 
+_GUIDS: dict[str, uuid.UUID] = {}  # parsed GUID texts: a test suite sends one key thousands of times
+_GUIDS_KEPT = 4096
+
+
+def _parse_guid(text: str) -> uuid.UUID:
+    found = _GUIDS.get(text)
+    if found is None:
+        found = parse_guid(text)
+        if len(_GUIDS) >= _GUIDS_KEPT:
+            _GUIDS.clear()
+        _GUIDS[text] = found
+    return found
+
 
 def _decode(raw: bytes) -> str:
-    data = unquote_to_bytes(raw.replace(b"+", b" "))
+    data = unquote_to_bytes(raw.replace(b"+", b" ")) if b"%" in raw or b"+" in raw else raw
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -56,7 +69,7 @@ class Query:
         if value is None or not value.strip():
             return EMPTY_GUID
         try:
-            return parse_guid(value)
+            return _parse_guid(value)
         except ValueError:
             raise BadParameter(name, value, "a GUID") from None
 
