@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -15,10 +16,16 @@ if TYPE_CHECKING:
 EMPTY_GUID = uuid.UUID(int=0)
 
 
+# Seeded from the system once; reseeded in a forked child, which would otherwise repeat the parent's IDs.
+_ids = random.Random()
+os.register_at_fork(after_in_child=_ids.seed)
+
+
 def new_id() -> uuid.UUID:
-    """A random (version 4) GUID. From the random module, not uuid4's os.urandom: one system call per
-    send cost 4% of the send path, and IDs need to be unique, not secret (random reseeds after fork)."""
-    return uuid.UUID(int=random.getrandbits(128), version=4)
+    """A random (version 4) GUID. From a generator of its own, not uuid4's os.urandom: one system call per
+    send cost 4% of the send path, and IDs need to be unique, not secret. Not the random module's shared
+    generator: a test that calls random.seed() (hypothesis does, per example) would replay the IDs."""
+    return uuid.UUID(int=_ids.getrandbits(128), version=4)
 
 
 # Delivery receipt codes and CDYNE's descriptions of them.

@@ -181,3 +181,15 @@ def test_config_from_environment_and_overrides() -> None:
 def test_config_errors_name_the_setting(env: dict[str, str], words: str) -> None:
     with pytest.raises(ConfigError, match=words.replace("(", r"\(")):
         Config.from_env(env)
+
+
+def test_message_ids_do_not_follow_the_random_modules_seed() -> None:
+    """A test suite that seeds random (hypothesis does, per example) must not make the fake repeat IDs."""
+    import random
+
+    from fake_cdyne.model import new_id
+
+    random.seed(7)
+    first = new_id()
+    random.seed(7)
+    assert new_id() != first
