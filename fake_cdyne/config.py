@@ -24,8 +24,13 @@ class Config:
     manual_clock: bool = False
     max_message_length: int = 1600
     max_body_bytes: int = 1024 * 1024
-    # Above this a query is 414. uvicorn itself refuses request heads over about 64 KiB (400).
+    # Above this a query is 414.
     max_query_bytes: int = 32 * 1024
+    # Connections (README, Reliability): a longer request head is 431; one not complete within
+    # header_timeout seconds is 408; past max_connections the longest-idle connection is closed.
+    max_header_bytes: int = 64 * 1024
+    header_timeout: float = 10.0
+    max_connections: int = 500
     # The response format when neither Accept nor the request's Content-Type names one.
     default_format: Literal["xml", "json"] = "xml"
     # Sending numbers every auto-created account owns besides its own test DID.
@@ -65,6 +70,11 @@ class Config:
                 raise ConfigError(f"extra DID {did!r} is not a phone number")
         if self.postback_workers < 1:
             raise ConfigError("postback_workers must be at least 1")
+        for name in ("max_connections", "max_header_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if self.header_timeout <= 0:
+            raise ConfigError("header_timeout must be more than 0")
         for name in (
             "send_delay", "max_message_length", "max_body_bytes", "max_query_bytes", "postback_timeout",
             "postback_retries", "postback_backoff", "postback_drain_seconds", "request_log_size",
