@@ -71,14 +71,14 @@ class _Defended(asyncio.Protocol):
     limits = DEFAULT_LIMITS
     _head_timer: asyncio.TimerHandle | None = None  # set while a request head is awaited
     _head_bytes = 0  # received since the awaited head began
-    _waiting_since: float | None = None  # when it began waiting for a head (None: a request in progress)
+    _idle_since = 0.0  # when the connection opened or last answered
     _refused = False  # answered by the fake itself (408, 431, 503): what else comes is dropped
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         if isinstance(self.config, ServerConfig):
             self.limits = self.config.limits
-        self._waiting_since = self.loop.time()
+        self._idle_since = self.loop.time()
         self._await_head()
         if len(self.connections) > self.limits.max_connections:
             self._make_room()
@@ -90,7 +90,7 @@ class _Defended(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
-        if self._head_timer is None and self._between_requests():
+        if self._head_timer is None and self._idle():
             self._await_head()
         if self._head_timer is not None:
             self._head_bytes += len(data)
@@ -109,11 +109,15 @@ class _Defended(asyncio.Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]  # uvicorn's protocols have it
-        if self._between_requests():
-            self._waiting_since = self.loop.time()
+        self._idle_since = self.loop.time()
 
-    def _between_requests(self) -> bool:
-        return self.cycle is None or bool(self.cycle.response_complete)
+    def _idle(self) -> bool:
+        """No request in progress: what comes next is a request head (or nothing)."""
+        return (self.cycle is None or bool(self.cycle.response_complete)) and not self._in_body()
+
+    def _in_body(self) -> bool:
+        """Whether the parser is reading a request's body (one answered before it all came, say a 413)."""
+        raise NotImplementedError
 
     def _closing(self) -> bool:
         return self._refused or self.transport.is_closing()
@@ -126,7 +130,6 @@ class _Defended(asyncio.Protocol):
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
-        self._waiting_since = None
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
@@ -166,12 +169,12 @@ class _Defended(asyncio.Protocol):
         open_ = [c for c in self.connections if isinstance(c, _Defended) and not c._closing()]
         if len(open_) <= self.limits.max_connections:
             return
-        waiting = [c for c in open_ if c is not self and c._waiting_since is not None]
-        if not waiting:
+        idle = [c for c in open_ if c is not self and c._idle()]
+        if not idle:
             cap = self.limits.max_connections
             self._refuse(503, f"{cap} connections have requests in progress (max_connections).")
             return
-        oldest = min(waiting, key=lambda c: c._waiting_since or 0.0)
+        oldest = min(idle, key=lambda c: c._idle_since)
         if oldest._head_bytes:
             oldest._refuse(503, "Closed to make room for a new connection (max_connections).")
         else:
@@ -180,6 +183,9 @@ class _Defended(asyncio.Protocol):
 
 
 class FakeH11(_Defended, H11Protocol):
+    def _in_body(self) -> bool:
+        return self.conn.their_state is h11.SEND_BODY
+
     def _should_upgrade(self) -> bool:
         """uvicorn asks this of every request head before starting its request. No upgrade is made (the
         fake serves no WebSocket and no HTTP/2), so an Upgrade header is ignored without uvicorn's
@@ -207,6 +213,10 @@ if HTTPTOOLS:
     class FakeHttpTools(_Defended, HttpToolsProtocol):
         _upgrade_headers: list[tuple[bytes, bytes]] | None = None  # of a head llhttp took as an upgrade
         _replayed_headers: list[tuple[bytes, bytes]] | None = None  # those headers, during the replay
+        _body_pending = False  # from a request's head to the end of its body
+
+        def _in_body(self) -> bool:
+            return self._body_pending
 
         def _feed(self, data: bytes) -> None:
             self._unset_keepalive_if_required()
@@ -232,10 +242,12 @@ if HTTPTOOLS:
             if self._head_too_long(len(self.url), self.headers):
                 self._refuse_long_head()
                 raise _Refused
+            self._body_pending = True
             super().on_headers_complete()
 
         def on_message_complete(self) -> None:
             if not self.parser.should_upgrade():
+                self._body_pending = False
                 super().on_message_complete()
 
         def _parse_again_without_upgrade(self, rest: bytes) -> None:

@@ -236,6 +236,17 @@ def test_beyond_max_connections_all_busy_a_new_connection_gets_503(stack: str) -
             assert client.get("/_fake/health").status_code == 200
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_rest_of_a_body_answered_early_is_not_taken_for_a_head(stack: str) -> None:
+    config = Config(port=0, max_body_bytes=1000, max_header_bytes=4096)
+    with FakeServer(config, http=stack) as fake, connect(fake) as conn:
+        body = b"x" * 200_000
+        head = post("/sms.svc/AdvancedSMSsend", "text/xml", body)[: -len(body)]
+        assert ask(conn, head + body[:2000]).status == 413  # answered before the body all came
+        conn.sendall(body[2000:])  # the rest, on the same kept-alive connection, then a request
+        assert ask(conn, b"GET /_fake/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status == 200
+
+
 # ---- huge heads ---------------------------------------------------------------------------------
 
 
