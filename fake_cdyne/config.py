@@ -29,8 +29,13 @@ class Config:
     manual_clock: bool = False
     max_message_length: int = 1600
     max_body_bytes: int = 1024 * 1024
-    # Above this a query is 414. uvicorn itself refuses request heads over about 64 KiB (400).
+    # Above this a query is 414.
     max_query_bytes: int = 32 * 1024
+    # Connections (README, Reliability): a longer request head is 431; one not complete within
+    # header_timeout seconds is 408; past max_connections the longest-idle connection is closed.
+    max_header_bytes: int = 64 * 1024
+    header_timeout: float = 10.0
+    max_connections: int = 500
     # The response format when neither Accept nor the request's Content-Type names one.
     default_format: Literal["xml", "json"] = "xml"
     # Sending numbers every auto-created account owns besides its own test DID.
@@ -73,7 +78,7 @@ class Config:
         for did in self.extra_dids:
             if normalise_phone(did) is None:
                 raise ConfigError(f"extra DID {did!r} is not a phone number")
-        for name in ("postback_workers", "postback_workers_per_key"):
+        for name in ("postback_workers", "postback_workers_per_key", "max_connections", "max_header_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
         for field in dataclasses.fields(self):
@@ -88,6 +93,8 @@ class Config:
             raise ConfigError(f"port must be from 0 to 65535, not {self.port}")
         if self.postback_retries > MAX_RETRIES:
             raise ConfigError(f"postback_retries must be at most {MAX_RETRIES}, not {self.postback_retries}")
+        if self.header_timeout <= 0:
+            raise ConfigError("header_timeout must be more than 0")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:

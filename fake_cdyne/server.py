@@ -7,8 +7,13 @@ readiness is an event set once uvicorn is serving: callers wait on it with a dea
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib.util
+import platform
 import socket
+import sys
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Self
 
@@ -18,6 +23,7 @@ from starlette.types import ASGIApp
 from . import tls
 from .app import FakeCdyneApp, create_app
 from .config import Config
+from .connections import DEFAULT_LIMITS, Limits, ServerConfig, protocol
 from .errors import FakeCdyneError
 from .tls import TLSFiles
 
@@ -68,24 +74,59 @@ class _Server(uvicorn.Server):
             self.config.app.service.begin_stop()
         await super().shutdown(sockets)
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            # The graceful shutdown SIGTERM or SIGINT asked for is done: exit 0, rather than uvicorn's
+            # raising the signal again to die by it (status 143 for SIGTERM, a failure to supervisors).
+            self._captured_signals.clear()
+
+
+# uvloop is a dependency only where it has a build (pyproject.toml).
+UVLOOP_PLATFORM = sys.platform != "win32" and platform.python_implementation() == "CPython"
+
 
 def describe_stack(config: uvicorn.Config) -> str:
-    """What uvicorn chose, on the server's loop: uvloop and httptools when installed, else the
-    standard library's asyncio and h11 (correct, about two thirds of the speed)."""
+    """What uvicorn chose, on the server's loop: uvloop and httptools (installed with the fake), else the
+    standard library's asyncio and h11 (correct, about two thirds of the speed), and why."""
     loop = type(asyncio.get_running_loop()).__module__.partition(".")[0]
     parser = "httptools" if "HttpTools" in config.http_protocol_class.__name__ else "h11"
-    advice = "" if (loop, parser) == ("uvloop", "httptools") else " (pip install 'fake-cdyne[fast]' for more speed)"
-    return f"{loop} event loop, {parser} parser{advice}"
+    reasons = [_why_not(name) for name, used in (("uvloop", loop), ("httptools", parser)) if name != used]
+    return f"{loop} event loop, {parser} parser" + (f" ({'; '.join(reasons)})" if reasons else "")
+
+
+def _installed(package: str) -> bool:
+    return importlib.util.find_spec(package) is not None
+
+
+def _why_not(package: str) -> str:
+    if _installed(package):
+        return f"{package} is installed, not chosen"
+    if package == "uvloop" and not UVLOOP_PLATFORM:
+        return "uvloop has no build for this platform"
+    return f"{package} is missing: reinstall fake-cdyne"
+
+
+def limits(config: Config) -> Limits:
+    return Limits(config.header_timeout, config.max_connections, config.max_header_bytes)
 
 
 def _uvicorn_config(
-    app: ASGIApp, log_level: str, tls_files: TLSFiles | None = None, *, loop: str = "auto", http: str = "auto"
+    app: ASGIApp,
+    log_level: str,
+    tls_files: TLSFiles | None = None,
+    *,
+    loop: str = "auto",
+    http: str = "auto",
+    connection_limits: Limits = DEFAULT_LIMITS,
 ) -> uvicorn.Config:
-    return uvicorn.Config(
+    return ServerConfig(
         app,
+        limits=connection_limits,
         interface="asgi3",
         loop=loop,
-        http=http,
+        http=protocol(http),
         log_level=log_level,
         lifespan="on",
         access_log=False,
@@ -97,7 +138,8 @@ def _uvicorn_config(
 
 class ThreadedServer:
     """An ASGI app served by uvicorn in a background thread, on a port bound before it starts.
-    ``loop`` and ``http`` choose uvicorn's event loop and HTTP parser ("auto": the fastest installed)."""
+    ``loop`` and ``http`` choose uvicorn's event loop and HTTP parser ("auto": the fastest installed);
+    ``connection_limits`` are the defences against slow and many clients (connections.py)."""
 
     name = "server"
 
@@ -111,12 +153,14 @@ class ThreadedServer:
         tls_files: TLSFiles | None = None,
         loop: str = "auto",
         http: str = "auto",
+        connection_limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.app = app
         self.host = host
         self.port = port
         self.tls_files = tls_files
-        self._server = _Server(_uvicorn_config(app, log_level, tls_files, loop=loop, http=http))
+        config = _uvicorn_config(app, log_level, tls_files, loop=loop, http=http, connection_limits=connection_limits)
+        self._server = _Server(config)
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
@@ -171,6 +215,7 @@ class FakeServer(ThreadedServer):
             tls_files=tls.prepare(self.config),
             loop=loop,
             http=http,
+            connection_limits=limits(self.config),
         )
 
     @property
@@ -190,7 +235,7 @@ def serve(config: Config, log_level: str = "info") -> None:
     tls_files = tls.prepare(config)
     sock = bind(config.host, config.port)
     url = base_url(sock, "https" if tls_files else "http")
-    server = _Server(_uvicorn_config(app, log_level, tls_files))
+    server = _Server(_uvicorn_config(app, log_level, tls_files, connection_limits=limits(config)))
 
     def announce() -> None:
         if server.ready.wait():

@@ -3,8 +3,10 @@
 What a test wants when its client and the fake disagree ("what did my client really send?"): the
 method, path, query, headers and body the client sent, and the status and body it got back, including
 400s, 404s and faults that never reach an operation. The newest ``request_log_size`` are kept; bodies
-are kept up to ``BODY_LIMIT`` bytes each. Recording is a few list appends on the hot path; everything
-else (decoding, filtering) happens when someone reads the log.
+are kept up to ``BODY_LIMIT`` bytes each and headers up to ``HEADERS_LIMIT`` bytes in all (a last
+``(cut)`` entry says how much more there was); the query is bounded by ``max_header_bytes``. Recording
+is a few list appends on the hot path; everything else (decoding, filtering) happens when someone reads
+the log.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.types import Message, Receive, Scope
 from .model import SMSError
 
 BODY_LIMIT = 16 * 1024
+HEADERS_LIMIT = 8 * 1024
 _ERROR_NAMES = {error.value: error.name for error in SMSError}
 _XML_ERRORS = re.compile(r"<SMSError>(\w+)</SMSError>")
 _JSON_ERRORS = re.compile(r'"SMSError":(\d+)')
@@ -32,6 +35,23 @@ _INCOMING = re.compile(r"<SMSIncomingMessage>|\"IncomingMessageID\"")
 
 def _text(data: bytes | bytearray) -> str:
     return data.decode("utf-8", errors="replace")
+
+
+def _kept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The headers, or as many as fit in HEADERS_LIMIT and a note of the rest. "(cut)" cannot be a real
+    header's name: parentheses are not allowed in one."""
+    total = sum(len(name) + len(value) for name, value in headers)
+    if total <= HEADERS_LIMIT:
+        return headers
+    kept: list[tuple[bytes, bytes]] = []
+    size = 0
+    for name, value in headers:
+        if size + len(name) + len(value) > HEADERS_LIMIT - 100:  # room for the note
+            break
+        size += len(name) + len(value)
+        kept.append((name, value))
+    note = f"{len(headers) - len(kept)} more header(s), {total - size} bytes, not kept"
+    return [*kept, (b"(cut)", f"{note} (the log keeps {HEADERS_LIMIT} bytes of headers)".encode())]
 
 
 @dataclass(slots=True, eq=False)
@@ -124,7 +144,7 @@ class Traffic:
         if not self.size:
             return None
         exchange = Exchange(
-            next(self._numbers), at, scope["method"], scope["path"], scope["query_string"], scope["headers"]
+            next(self._numbers), at, scope["method"], scope["path"], scope["query_string"], _kept(scope["headers"])
         )
         self._exchanges.append(exchange)
         return exchange

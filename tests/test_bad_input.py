@@ -119,8 +119,8 @@ def test_query_over_the_limit_is_414_naming_it(fake: FakeServer, key: str) -> No
 
 def test_ten_megabyte_query_is_refused_by_the_http_server(fake: FakeServer, key: str) -> None:
     answer = raw_get(fake, f"/sms.svc/SimpleSMSsend?LicenseKey={key}&PhoneNumber=7575449510&Message={'x' * 10_000_000}")
-    assert answer.startswith(b"HTTP/1.1 400 ")
-    assert answer.endswith(b"Invalid HTTP request received.")
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert answer.endswith(b"The request head is over 65536 bytes (max_header_bytes).")
 
 
 def test_ten_megabyte_body_is_413(http: httpx.Client, key: str) -> None:

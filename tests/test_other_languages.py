@@ -1,6 +1,7 @@
 """Clients in other languages, run for real with the machine's runtimes: CDYNE's own Java sample
-(verbatim but for the URLs and key), Node's fetch, and Perl's HTTP::Tiny posting the empty elements Perl
-clients always send. Each is skipped where its runtime is not installed."""
+(verbatim but for the URLs and key), Java's java.net.http.HttpClient as it comes (asking to upgrade to
+HTTP/2 over http://), Node's fetch, and Perl's HTTP::Tiny posting the empty elements Perl clients always
+send. Each is skipped where its runtime is not installed."""
 
 from __future__ import annotations
 
@@ -55,6 +56,40 @@ def test_cdynes_java_sample(client: FakeCdyneClient, receiver: PostbackReceiver,
     assert (post.path, post.form["SMSSent"], post.form["MessageID"]) == ("/java", "1", sent.message_id)
     (request,) = client.requests
     assert request.header("Accept") == "text/html, image/gif, image/jpeg, */*; q=0.2"  # Java's own default
+
+
+JAVA_HTTP_CLIENT = r"""
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
+public class Send {
+    public static void main(String[] args) throws Exception {
+        String body = "<SMSAdvancedRequest xmlns=\"http://schemas.datacontract.org/2004/07/SmsWS\">"
+            + "<LicenseKey>" + args[1] + "</LicenseKey><SMSRequests><SMSRequest><Message>Hi from HttpClient</Message>"
+            + "<PhoneNumbers><string xmlns=\"http://schemas.microsoft.com/2003/10/Serialization/Arrays\">"
+            + "7575449510</string></PhoneNumbers></SMSRequest></SMSRequests></SMSAdvancedRequest>";
+        HttpRequest request = HttpRequest.newBuilder(URI.create(args[0] + "/AdvancedSMSsend"))
+            .header("Content-Type", "text/xml")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
+        HttpResponse<String> reply = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+        System.out.println(reply.statusCode() + " " + reply.version());
+        System.out.println(reply.body());
+    }
+}
+"""
+
+
+def test_java_http_client_asking_for_h2c(client: FakeCdyneClient, tmp_path: Path) -> None:
+    (tmp_path / "Send.java").write_text(JAVA_HTTP_CLIENT)
+    status, body = run(["java", "Send.java", client.base_url, client.license_key], tmp_path).split("\n", 1)
+    assert status == "200 HTTP_1_1"
+    assert "<SMSError>NoError</SMSError>" in body
+    client.assert_sent(to="17575449510", message="Hi from HttpClient")
+    (request,) = client.requests
+    assert (request.header("Upgrade"), request.header("HTTP2-Settings") is not None) == ("h2c", True)
 
 
 NODE_CLIENT = """

@@ -116,9 +116,9 @@ def test_the_image_serves_posts_back_and_stops_gracefully(image: str, receiver: 
         assert post.headers["user-agent"] == "CDYNE SMSv2"
         took, code, logs = container.stop()
         assert took < 3, f"stopping took {took:.1f} s"
-        assert code in (0, 143), logs  # not 137: it was not killed
+        assert code == 0, logs  # a stop asked for is a success (not 143, re-raised SIGTERM; not 137, killed)
         assert "Application shutdown complete" in logs
-        assert "fake-cdyne: uvloop event loop, httptools parser\n" in logs  # the image has the [fast] extra
+        assert "fake-cdyne: uvloop event loop, httptools parser\n" in logs  # installed with the fake
     finally:
         container.remove()
 
