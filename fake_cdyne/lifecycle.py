@@ -15,7 +15,7 @@ from typing import Literal
 
 from .clock import Scheduler
 from .dates import quantise
-from .model import EMPTY_GUID, RECEIPT_CODES, IncomingMessage, Message, MessageState
+from .model import EMPTY_GUID, RECEIPT_CODES, IncomingMessage, Message, MessageState, Receipt
 from .scenario_model import Life
 from .store import Account, Store
 
@@ -126,6 +126,7 @@ class Lifecycle:
         account = self.store.accounts.get(message.license_key)
         message.state = MessageState.CANCELLED
         message.sent_at = None
+        message.refused_at = quantise(self.scheduler.clock.now())
         if account is None:
             return
         for _ in range(attempts):
@@ -134,6 +135,7 @@ class Lifecycle:
     def receipt(self, message: Message, code: str, description: str) -> None:
         """The carrier reports delivery (or not) of a sent message."""
         account = self.store.accounts.get(message.license_key)
+        message.receipts += (Receipt(quantise(self.scheduler.clock.now()), code, description),)
         if account is not None:
             self._announce(LifeEvent("receipt", account, message=message, code=code, description=description))
 
@@ -152,7 +154,7 @@ class Lifecycle:
         self.store.add_incoming(account, incoming)
         if matched is not None:
             matched.replies.append(incoming)
-        auto_reply = self._act_on_keyword(account, from_number, text)
+        auto_reply = incoming.auto_reply = self._act_on_keyword(account, from_number, text)
         self._announce(LifeEvent("incoming", account, message=matched, incoming=incoming))
         return Received(incoming, matched, auto_reply)
 
