@@ -66,7 +66,8 @@ def _kind(entry: Entry) -> str:
 
 
 def story(message: Message) -> list[dict[str, Any]]:
-    """Each step of a message's life that the fake knows, in time order."""
+    """Each step of a message's life that the fake knows, in the order they happen (not sorted by time:
+    stored times are quantised to SQL Server's steps, so a send's Sent can read a few ms before its creation)."""
     steps: list[tuple[datetime | None, str, str]] = []
     started = message.sent_at or message.refused_at or message.state is MessageState.QUEUED
     if message.scheduled_for is not None:
@@ -82,7 +83,6 @@ def story(message: Message) -> list[dict[str, Any]]:
         steps.append((receipt.at, what, f"receipt {receipt.code}: {receipt.description}"))
     if message.refused_at is not None:
         steps.append((message.refused_at, "refused", "by the carrier: cancelled"))
-    steps.sort(key=lambda step: step[0] or datetime.max.replace(tzinfo=message.created_at.tzinfo))
     if message.state is MessageState.CANCELLED and message.refused_at is None:
         steps.append((None, "cancelled", "by CancelMessage"))
     return [{"at": iso(when), "what": what, "detail": detail} for when, what, detail in steps]
@@ -148,7 +148,7 @@ async def conversations_page(request: Request) -> Response:
         "offset": offset,
         "conversations": [summary(c) for c in found[offset : offset + limit]],
         "clock": _clock(service),
-        "receipt_codes": RECEIPT_CODES,
+        "receipt_codes": list(RECEIPT_CODES.items()),
     })  # fmt: skip
 
 
@@ -164,8 +164,8 @@ async def thread_page(request: Request) -> Response:
     """``GET /_fake/inbox/thread?license_key&phone&limit``: the newest ``limit`` texts of one conversation."""
     service = _service(request)
     query = Fields(request.query_params, text=True)
-    conversation = _conversation(service, query)
-    return JSONResponse(thread(conversation, query.get("limit", PAGE, 50)) | {"clock": _clock(service)})
+    limit = query.get("limit", PAGE, 50)
+    return JSONResponse(thread(_conversation(service, query), limit) | {"clock": _clock(service)})
 
 
 async def seen(request: Request) -> Response:

@@ -16,6 +16,7 @@ from datetime import datetime
 from .. import soap
 from ..codecs.query import Query
 from ..codecs.xml import advanced_request_members, members, text_of
+from ..dates import quantise
 from ..errors import RequestError
 from ..model import EMPTY_GUID
 from ..operations import AdvancedRequest
@@ -96,5 +97,6 @@ def refusals(exchange: Exchange) -> list[Refusal]:
     for (phone, text), error in zip(sent, errors, strict=False):
         number = normalise_phone(phone)
         if error != "NoError" and number is not None:
-            refused.append(Refusal(exchange.at, key, number, text, error, exchange.id))
+            # At the stored texts' precision, so that it sorts after a text stored before it.
+            refused.append(Refusal(quantise(exchange.at), key, number, text, error, exchange.id))
     return refused

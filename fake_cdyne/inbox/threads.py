@@ -124,9 +124,9 @@ class Index:
                 for conversation in self._of(key):
                     conversation.postbacks.clear()
             for postback in found[taken:]:
-                conversation = self._where.get(postback.message_id)
-                if conversation is not None:
-                    conversation.postbacks.append(postback)
+                where = self._where.get(postback.message_id)
+                if where is not None:
+                    where.postbacks.append(postback)
             self._postbacks[key] = (len(found), found[-1] if found else None)
 
     def _of(self, key: uuid.UUID) -> Iterator[Conversation]:
