@@ -188,7 +188,7 @@ function renderList(list) {
   }
   if (focused) ul.querySelector(`a[data-id="${CSS.escape(focused)}"]`)?.focus();
   const shown = list.conversations.length;
-  status(shown ? `${list.offset + 1}–${list.offset + shown} of ${list.total} conversation(s)` : `${list.total} conversation(s)`);
+  status(shown ? `${list.offset + 1} to ${list.offset + shown} of ${list.total} conversation(s)` : `${list.total} conversation(s)`);
   $("#newer").disabled = list.offset === 0;
   $("#older").disabled = list.offset + shown >= list.total;
 }
