@@ -283,6 +283,7 @@ def test_a_dark_scheme_that_follows_the_system(
     http.post("/_fake/incoming", json={"license_key": key, "from": "7575449592", "message": "HELP"})
     page = new_page(browser, f"{fake.url}/#/{key}/17575449592", scheme="dark")
     page.get_by_role("textbox", name="License key").fill(key)
+    expect(page.get_by_role("status")).to_have_text("1 to 1 of 1 conversation(s)")
     expect(texts(page).get_by_text("Seen in the dark")).to_be_visible()
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     red, green, blue = (int(n) for n in re.findall(r"\d+", background)[:3])
