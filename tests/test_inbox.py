@@ -29,7 +29,7 @@ REQUIRED = os.environ.get("FAKE_CDYNE_BROWSER_TESTS") == "1"
 if not REQUIRED and not Path(CHROMIUM).exists():
     pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright  # noqa: E402
 
 # Assertions wait for the page, up to a deadline: generous, since a loaded CI machine is slow to render.
 expect.set_options(timeout=15_000)
@@ -246,11 +246,17 @@ def test_reset_a_key_and_clear_all_after_a_confirmation(browser: Browser, key: s
         page = new_page(browser, f"{own.url}/#/{key}/17575449595")
         expect(page.get_by_role("status")).to_have_text("1 to 2 of 2 conversation(s)")
         asked: list[str] = []
-        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+
+        def refuse(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            dialog.dismiss()
+
+        page.once("dialog", refuse)
         page.get_by_role("button", name="Reset this license key").click()
         expect(page.get_by_role("status")).to_have_text("1 to 2 of 2 conversation(s)")  # not confirmed: kept
         assert len(asked) == 1
         assert key in asked[0]
+        assert http.get("/_fake/messages", params={"license_key": key}).json()
         page.once("dialog", lambda dialog: dialog.accept())
         page.get_by_role("button", name="Reset this license key").click()
         expect(page.get_by_role("status")).to_have_text("1 to 1 of 1 conversation(s)")

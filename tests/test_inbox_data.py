@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fake_cdyne import Config, FakeServer
 from fake_cdyne.lifecycle import HELP_REPLY, STOP_REPLY
@@ -220,3 +222,34 @@ def test_ten_thousand_conversations_cost_a_page_not_a_pass(capsys: pytest.Captur
     assert first < 5.0
     assert max(again, deep, opened) < 0.25
     assert max(searched, searched_again) < 1.0
+
+
+BODY_VALUES = st.none() | st.integers() | st.text(max_size=8) | st.just("__KEY__") | st.just(PHONE)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(["/conversations", "/thread", "/seen"]),
+    params=st.dictionaries(
+        st.sampled_from(["license_key", "phone", "q", "offset", "limit", "x"]),
+        st.one_of(st.text(max_size=12), st.sampled_from(["__KEY__", PHONE, "0", "500", "501", "1e400", "nan", "-0"])),
+        max_size=4,
+    ),
+    body=st.none() | st.dictionaries(st.sampled_from(["license_key", "phone"]), BODY_VALUES, max_size=2),
+)
+def test_no_input_makes_the_inbox_data_fail(
+    http: httpx.Client, key: str, path: str, params: dict[str, str], body: dict[str, object] | None
+) -> None:
+    def fill(value: object) -> object:
+        return key if value == "__KEY__" else value
+
+    if path == "/thread" or not params:
+        send(http, key)  # a conversation to find
+    query = {name: str(fill(value)) for name, value in params.items()}
+    if path == "/seen":
+        answer = http.post("/_fake/inbox/seen", json={k: fill(v) for k, v in (body or {}).items()})
+    else:
+        answer = http.get(f"/_fake/inbox{path}", params=query)
+    assert answer.status_code in (200, 400, 404), answer.text
+    assert answer.status_code == 200 or answer.json()["error"]
+    assert http.get("/_fake/errors").json() == []

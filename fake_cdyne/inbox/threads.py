@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..dates import quantise
 from ..model import IncomingMessage, Message
 from ..postbacks import Postback, State
 from ..service import Service
@@ -29,8 +30,10 @@ Entry = Message | IncomingMessage | Refusal
 
 
 def at(entry: Entry) -> datetime:
+    """When it happened, at the precision the service stores times with (SQL Server's 1/300 s): a
+    message's creation is not rounded, and a text received 1 ms after it could read as earlier."""
     if isinstance(entry, Message):
-        return entry.created_at
+        return quantise(entry.created_at)
     return entry.received_at if isinstance(entry, IncomingMessage) else entry.at
 
 
@@ -72,17 +75,18 @@ class Conversation:
 
 
 class Index:
-    def __init__(self, service: Service) -> None:
-        self.service = service
+    """Of one service, passed to ``update`` (never kept: the index lives as long as its service)."""
+
+    def __init__(self) -> None:
         self.conversations: dict[tuple[uuid.UUID, str], Conversation] = {}  # least recently active first
         self._taken: dict[uuid.UUID, tuple[Account, int, int]] = {}  # per key: messages and incoming read
         self._postbacks: dict[uuid.UUID, tuple[int, Postback | None]] = {}  # per key: how many, the last
         self._where: dict[uuid.UUID, Conversation] = {}  # text id -> its conversation
         self._requests: set[int] = set()  # exchanges already read for refusals
 
-    def update(self) -> None:
+    def update(self, service: Service) -> None:
         """Take in what the store, the postback journal and the request log gained since the last call."""
-        store = self.service.store
+        store = service.store
         gone = {key for key, (account, _, _) in self._taken.items() if store.accounts.get(key) is not account}
         if gone:
             self._forget(gone)
@@ -97,8 +101,8 @@ class Index:
             conversation = self._touch(store.accounts[text.license_key], phone)
             conversation.add(text)
             self._where[text.id] = conversation
-        self._take_postbacks()
-        self._take_refusals()
+        self._take_postbacks(service)
+        self._take_refusals(service)
 
     def _touch(self, account: Account, phone: str) -> Conversation:
         """The conversation, moved to the most recently active end."""
@@ -114,8 +118,8 @@ class Index:
             self._taken.pop(key, None)
             self._postbacks.pop(key, None)
 
-    def _take_postbacks(self) -> None:
-        journal = self.service.postbacks
+    def _take_postbacks(self, service: Service) -> None:
+        journal = service.postbacks
         for key in self._taken:
             found = journal.for_key(key)
             taken, last = self._postbacks.get(key, (0, None))
@@ -132,15 +136,15 @@ class Index:
     def _of(self, key: uuid.UUID) -> Iterator[Conversation]:
         return (c for c in self.conversations.values() if c.license_key == key)
 
-    def _take_refusals(self) -> None:
-        exchanges = self.service.traffic.find()
+    def _take_refusals(self, service: Service) -> None:
+        exchanges = service.traffic.find()
         self._requests &= {exchange.id for exchange in exchanges}
         for exchange in exchanges:
             if exchange.id in self._requests or exchange.status is None:
                 continue  # read already, or not answered yet
             self._requests.add(exchange.id)
             for refusal in refusals(exchange):
-                account = self.service.store.accounts.get(refusal.license_key)
+                account = service.store.accounts.get(refusal.license_key)
                 if account is not None and self._taken.get(account.license_key, (None,))[0] is account:
                     self._touch(account, refusal.phone).add(refusal)
 
@@ -164,6 +168,6 @@ def index_of(service: Service) -> Index:
     """The service's index, up to date."""
     index = _indexes.get(service)
     if index is None:
-        index = _indexes[service] = Index(service)
-    index.update()
+        index = _indexes[service] = Index()
+    index.update(service)
     return index
