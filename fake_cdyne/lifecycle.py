@@ -14,7 +14,7 @@ from typing import Literal
 
 from .clock import Scheduler
 from .dates import quantise
-from .model import EMPTY_GUID, RECEIPT_CODES, IncomingMessage, Message, MessageState, new_id
+from .model import EMPTY_GUID, RECEIPT_CODES, IncomingMessage, Message, MessageState, Receipt, new_id
 from .scenario_model import Life
 from .store import Account, Store
 
@@ -125,6 +125,7 @@ class Lifecycle:
         account = self.store.accounts.get(message.license_key)
         message.state = MessageState.CANCELLED
         message.sent_at = None
+        message.refused_at = quantise(self.scheduler.clock.now())
         if account is None:
             return
         for _ in range(attempts):
@@ -133,6 +134,7 @@ class Lifecycle:
     def receipt(self, message: Message, code: str, description: str) -> None:
         """The carrier reports delivery (or not) of a sent message."""
         account = self.store.accounts.get(message.license_key)
+        message.receipts += (Receipt(quantise(self.scheduler.clock.now()), code, description),)
         if account is not None:
             self._announce(LifeEvent("receipt", account, message=message, code=code, description=description))
 
@@ -151,7 +153,7 @@ class Lifecycle:
         self.store.add_incoming(account, incoming)
         if matched is not None:
             matched.replies.append(incoming)
-        auto_reply = self._act_on_keyword(account, from_number, text)
+        auto_reply = incoming.auto_reply = self._act_on_keyword(account, from_number, text)
         self._announce(LifeEvent("incoming", account, message=matched, incoming=incoming))
         return Received(incoming, matched, auto_reply)
 

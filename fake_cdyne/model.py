@@ -75,6 +75,16 @@ class IncomingMessage:
     received_at: datetime
     matched_message_id: uuid.UUID = EMPTY_GUID
     read: bool = False
+    auto_reply: str | None = None  # what CDYNE texted back to the phone (STOP, RESUME, HELP)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A delivery receipt the carrier reported for a sent message."""
+
+    at: datetime
+    code: str
+    description: str
 
 
 @dataclass(slots=True, eq=False)
@@ -94,6 +104,8 @@ class Message:
     state: MessageState = MessageState.QUEUED
     sent_at: datetime | None = None
     replies: list[IncomingMessage] = field(default_factory=list)
+    receipts: tuple[Receipt, ...] = ()
+    refused_at: datetime | None = None  # when the carrier refused it (it is then cancelled)
     life: Life | None = None  # a scenario's plan for what happens after the response
 
     @property

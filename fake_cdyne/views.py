@@ -25,6 +25,7 @@ def incoming_json(incoming: IncomingMessage) -> dict[str, Any]:
         "matched_message_id": str(incoming.matched_message_id),
         "received_at": iso(incoming.received_at),
         "read": incoming.read,
+        "auto_reply": incoming.auto_reply,
     }
 
 
@@ -43,6 +44,8 @@ def message_json(message: Message) -> dict[str, Any]:
         "scheduled_for": iso(message.scheduled_for),
         "sent_at": iso(message.sent_at),
         "replies": [incoming_json(reply) for reply in message.replies],
+        "receipts": [{"at": iso(r.at), "code": r.code, "description": r.description} for r in message.receipts],
+        "refused_at": iso(message.refused_at),
     }
 
 

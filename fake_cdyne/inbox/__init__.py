@@ -1,100 +1,212 @@
-"""The web inbox: every conversation, its texts both ways and each message's postbacks, live.
+"""The web inbox: conversations on the left, one thread on the right, live.
 
-``conversations`` builds the page's data from the store and the postback journal; the page itself is
-static (``index.html``, ``inbox.js``, ``inbox.css`` beside this file, no CDN, nothing to build) and
-drives the fake only through the control API, like a test.
+The page is static (``index.html``, ``inbox.js``, ``inbox.css`` beside this file, no CDN, nothing to
+build). It reads the fake through the paged endpoints below, each reading only what it shows from the
+``threads`` index, and acts through the control API, as a test would. Those endpoints sit under
+``/_fake/inbox/`` behind the control API's own guard (``guard.ControlGuard``).
 """
 
 from __future__ import annotations
 
-import heapq
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..model import IncomingMessage, Message
+from ..guard import ControlGuard
+from ..inputs import KEY, PHONE, TEXT, ControlError, Fields, Whole, read_json
+from ..model import RECEIPT_CODES, IncomingMessage, Message, MessageState
+from ..postbacks import Postback, State
 from ..service import Service
-from ..store import Account
-from ..views import incoming_json, message_json, postback_json
+from ..views import incoming_json, iso, message_json, postback_json
+from .refusals import Refusal
+from .threads import Conversation, Entry, at, index_of
 
 HERE = Path(__file__).parent
 ASSETS = {"inbox.js": "text/javascript; charset=utf-8", "inbox.css": "text/css; charset=utf-8"}
+PAGE = Whole(500, low=1)  # conversations or texts in one answer
+OFFSET = Whole(1_000_000)
+DELIVERED = frozenset({"000", "003", "004"})  # receipts that say the text got through
+TEXTS_SHOWN = 50  # per conversation in GET /_fake/inbox: the newest
 
 
-Text = Message | IncomingMessage
-TEXTS_SHOWN = 50  # per conversation: the newest; the page says how many earlier ones it leaves out
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
 
 
-def _at(text: Text) -> datetime:
-    return text.created_at if isinstance(text, Message) else text.received_at
+def _clock(service: Service) -> dict[str, Any]:
+    return {"now": iso(service.clock.now()), "manual": service.clock.manual}
+
+
+def summary(conversation: Conversation) -> dict[str, Any]:
+    """A conversation as the list shows it."""
+    last = conversation.entries[-1]
+    return {
+        "license_key": str(conversation.license_key),
+        "phone": conversation.phone,
+        "last": {"at": iso(at(last)), "kind": _kind(last), "message": last.text},
+        "texts": len(conversation.entries),
+        "unread": conversation.unread,
+        "blocked": conversation.phone in conversation.account.blocked,
+        "failed_postbacks": conversation.count(State.FAILED),
+        "held_postbacks": conversation.count(State.HELD),
+    }
+
+
+def _kind(entry: Entry) -> str:
+    return "out" if isinstance(entry, Message) else "in" if isinstance(entry, IncomingMessage) else "refused"
+
+
+def story(message: Message) -> list[dict[str, Any]]:
+    """Each step of a message's life that the fake knows, in the order they happen (not sorted by time:
+    stored times are quantised to SQL Server's steps, so a send's Sent can read a few ms before its creation)."""
+    steps: list[tuple[datetime | None, str, str]] = []
+    started = message.sent_at or message.refused_at or message.state is MessageState.QUEUED
+    if message.scheduled_for is not None:
+        steps.append((message.created_at, "scheduled", f"for {iso(message.scheduled_for)}"))
+        if started:
+            steps.append((message.scheduled_for, "queued", "its time came"))
+    else:
+        steps.append((message.created_at, "queued", "accepted by the service"))
+    if message.sent_at is not None:
+        steps.append((message.sent_at, "sent", f"to the carrier, {message.segments} segment(s)"))
+    for receipt in message.receipts:
+        what = "delivered" if receipt.code in DELIVERED else "not delivered"
+        steps.append((receipt.at, what, f"receipt {receipt.code}: {receipt.description}"))
+    if message.refused_at is not None:
+        steps.append((message.refused_at, "refused", "by the carrier: cancelled"))
+    if message.state is MessageState.CANCELLED and message.refused_at is None:
+        steps.append((None, "cancelled", "by CancelMessage"))
+    return [{"at": iso(when), "what": what, "detail": detail} for when, what, detail in steps]
+
+
+def _status(message: Message) -> str:
+    if message.receipts:
+        return "delivered" if message.receipts[-1].code in DELIVERED else "not delivered"
+    return "refused" if message.refused_at is not None else message.state.value
+
+
+def item(entry: Entry, postbacks: dict[uuid.UUID, list[Postback]]) -> list[dict[str, Any]]:
+    """A thread's bubbles for one entry: a text (with its postbacks), and CDYNE's auto-reply to it."""
+    if isinstance(entry, Refusal):
+        refused = {"kind": "refused", "direction": "out", "at": iso(entry.at), "message": entry.text}
+        return [refused | {"error": entry.error, "request_id": entry.request_id}]
+    shown = [postback_json(p) for p in postbacks.get(entry.id, [])]
+    if isinstance(entry, Message):
+        fields = message_json(entry)
+        del fields["replies"]  # each is in the thread already, in its place
+        open_ = entry.state in (MessageState.QUEUED, MessageState.SENT) and not entry.receipts
+        return [
+            fields
+            | {"kind": "out", "direction": "out", "at": fields["created_at"], "status": _status(entry)}
+            | {"story": story(entry), "postbacks": shown, "can_refuse": open_}
+            | {"can_deliver": open_ and entry.state is MessageState.SENT}
+        ]
+    received = {"kind": "in", "direction": "in", "at": iso(entry.received_at), "postbacks": shown}
+    bubbles = [incoming_json(entry) | received]
+    if entry.auto_reply is not None:
+        auto = {"kind": "auto", "direction": "out", "at": received["at"], "message": entry.auto_reply}
+        bubbles.append(auto | {"from": entry.to_number, "to": entry.from_number})
+    return bubbles
+
+
+def thread(conversation: Conversation, limit: int) -> dict[str, Any]:
+    """A conversation's newest ``limit`` entries, oldest first, with what the thread's header shows."""
+    start = max(0, len(conversation.entries) - limit)
+    shown = conversation.entries[start:]
+    postbacks: dict[uuid.UUID, list[Postback]] = defaultdict(list)
+    ids = {entry.id for entry in shown if not isinstance(entry, Refusal)}
+    for postback in conversation.postbacks:
+        if postback.message_id in ids:
+            postbacks[postback.message_id].append(postback)
+    account = conversation.account
+    return summary(conversation) | {
+        "dids": account.dids,
+        "suspended": account.suspended,
+        "earlier": start,
+        "items": [bubble for entry in shown for bubble in item(entry, postbacks)],
+    }
+
+
+async def conversations_page(request: Request) -> Response:
+    """``GET /_fake/inbox/conversations?license_key&q&offset&limit``: one page of the list."""
+    service = _service(request)
+    query = Fields(request.query_params, text=True)
+    key = query.optional("license_key", KEY)
+    offset, limit = query.get("offset", OFFSET, 0), query.get("limit", PAGE, 50)
+    found = list(index_of(service).find(key, query.get("q", TEXT, "")))
+    return JSONResponse({
+        "total": len(found),
+        "offset": offset,
+        "conversations": [summary(c) for c in found[offset : offset + limit]],
+        "clock": _clock(service),
+        "receipt_codes": list(RECEIPT_CODES.items()),
+    })  # fmt: skip
+
+
+def _conversation(service: Service, fields: Fields) -> Conversation:
+    key, phone = fields.need("license_key", KEY), fields.need("phone", PHONE)
+    conversation = index_of(service).get(key, phone)
+    if conversation is None:
+        raise ControlError(f"no conversation between license key {key} and {phone}", 404)
+    return conversation
+
+
+async def thread_page(request: Request) -> Response:
+    """``GET /_fake/inbox/thread?license_key&phone&limit``: the newest ``limit`` texts of one conversation."""
+    service = _service(request)
+    query = Fields(request.query_params, text=True)
+    limit = query.get("limit", PAGE, 50)
+    return JSONResponse(thread(_conversation(service, query), limit) | {"clock": _clock(service)})
+
+
+async def seen(request: Request) -> Response:
+    """``POST /_fake/inbox/seen``: the reader has seen a conversation's texts (``license_key`` and ``phone``),
+    a key's, or (with neither) every conversation's. CDYNE's own "read" is left as it is."""
+    service = _service(request)
+    body = read_json(await request.body())
+    if "phone" in body:
+        chosen = [_conversation(service, body)]
+    else:
+        chosen = list(index_of(service).find(body.optional("license_key", KEY)))
+    marked = 0
+    for conversation in chosen:
+        marked += conversation.unread
+        conversation.seen = conversation.incoming
+    if marked:
+        service.events.publish("seen", chosen[0].license_key if len(chosen) == 1 else None)
+    return JSONResponse({"marked": marked})
 
 
 def conversations(
     service: Service, license_key: uuid.UUID | None = None, query: str = "", limit: int | None = None
 ) -> list[dict[str, Any]]:
-    """One entry per (license key, phone), most recently active first (the first ``limit``): its newest
-    ``TEXTS_SHOWN`` texts both ways in time order, with their postbacks. Only what is returned is
-    rendered to JSON, so a store of 100,000 texts costs a grouping pass, not 100,000 renderings."""
-    store = service.store
-    accounts = store.accounts.values() if license_key is None else filter(None, [store.accounts.get(license_key)])
-    by_key = {account.license_key: account for account in accounts}
-    # Every text in time order (each list already is; equal times keep the order they were stored in),
-    # each moving its conversation to the end: the dict's order is the order of last activity.
-    threads: dict[tuple[Account, str], list[Text]] = {}
-    streams: list[Sequence[Text]] = [
-        texts for account in by_key.values() for texts in (account.messages, account.incoming)
-    ]
-    for text in heapq.merge(*streams, key=_at):
-        phone = text.to_number if isinstance(text, Message) else text.from_number
-        where = (by_key[text.license_key], phone)
-        texts = threads.pop(where, [])
-        texts.append(text)
-        threads[where] = texts
-    needle = query.strip().lower()
-    if needle:
-        threads = {
-            (account, phone): texts
-            for (account, phone), texts in threads.items()
-            if needle in phone or any(needle in text.text.lower() for text in texts)
-        }
-    newest = list(reversed(threads.items()))[:limit]
-    postbacks: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    held: dict[uuid.UUID, int] = defaultdict(int)
-    for account in {account for (account, _), _ in newest}:
-        for postback in service.postbacks.for_key(account.license_key):  # O(the account's postbacks)
-            postbacks[postback.message_id].append(postback_json(postback))
-            held[account.license_key] += postback.state.value == "held"
-    found = []
-    for (account, phone), texts in newest:
-        found.append(
-            {
-                "license_key": str(account.license_key),
-                "phone": phone,
-                "dids": account.dids,
-                "blocked": phone in account.blocked,
-                "held_postbacks": held[account.license_key],
-                "last": _at(texts[-1]).isoformat(),
-                "earlier": max(0, len(texts) - TEXTS_SHOWN),
-                "items": [_item(text, postbacks) for text in texts[-TEXTS_SHOWN:]],
-            }
-        )
+    """``GET /_fake/inbox``: conversations, most recently active first, each with its newest texts."""
+    found: list[dict[str, Any]] = []
+    for conversation in index_of(service).find(license_key, query):
+        if limit is not None and len(found) >= limit:
+            break
+        shown = thread(conversation, TEXTS_SHOWN)
+        found.append(shown | {"last": shown["last"]["at"], "held_postbacks": shown["held_postbacks"]})
     return found
 
 
-def _item(text: Text, postbacks: dict[uuid.UUID, list[dict[str, Any]]]) -> dict[str, Any]:
-    if isinstance(text, Message):
-        item = {"direction": "out", "at": text.created_at.isoformat(), **message_json(text)}
-    else:
-        item = {"direction": "in", "at": text.received_at.isoformat(), **incoming_json(text)}
-    return item | {"postbacks": postbacks.get(text.id, [])}
+class _Guarded:
+    """The control API's guard, built from the serving app's settings (known only per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await ControlGuard(self.app, scope["app"].state.service.config)(scope, receive, send)
 
 
 @cache
@@ -114,4 +226,14 @@ async def asset(request: Request) -> Response:
     return Response(_asset(name), media_type=ASSETS[name])
 
 
-routes = [Route("/", page), Route("/_fake/ui", page), Route("/_fake/ui/{name}", asset)]
+data_routes = [
+    Route("/conversations", conversations_page),
+    Route("/thread", thread_page),
+    Route("/seen", seen, methods=["POST"]),
+]
+routes = [
+    Route("/", page),
+    Route("/_fake/ui", page),
+    Route("/_fake/ui/{name}", asset),
+    Mount("/_fake/inbox", app=_Guarded(Router(data_routes))),
+]
