@@ -20,7 +20,7 @@ from ..dates import quantise
 from ..errors import RequestError
 from ..model import EMPTY_GUID
 from ..operations import AdvancedRequest
-from ..rest import PREFIXES, body_codec
+from ..rest import PREFIX, SECURE_PREFIX, body_codec
 from ..traffic import Exchange
 from ..values import normalise_phone, parse_guid
 
@@ -64,7 +64,7 @@ def _soap(exchange: Exchange, version: soap.Version) -> Recipients | None:
 def recipients(exchange: Exchange) -> Recipients | None:
     """The key and recipients of a recorded send; None for other operations or what cannot be read."""
     lowered = exchange.path.lower()
-    prefix = next((p for p in PREFIXES if lowered.startswith(p)), None)
+    prefix = next((p for p in (SECURE_PREFIX, PREFIX) if lowered.startswith(p)), None)
     if prefix is None:
         return None
     operation = lowered[len(prefix) :].strip("/")
@@ -75,7 +75,7 @@ def recipients(exchange: Exchange) -> Recipients | None:
         if operation == "advancedsmssend":
             content_type = next((v.decode("latin-1") for k, v in exchange.headers if k == b"content-type"), None)
             return _advanced(body_codec(content_type).advanced_request(bytes(exchange.body)))
-        version = soap.ENDPOINTS.get(operation) if prefix == "/sms.svc/" else None
+        version = soap.ENDPOINTS.get(operation) if prefix == PREFIX else None
         return _soap(exchange, version) if version is not None else None
     except (RequestError, soap.SoapFault, ValueError):
         return None  # a truncated body (over 16 KiB), or a request the service refused as a whole
