@@ -285,6 +285,19 @@ def test_served_schemas_match_cdynes(http: httpx.Client, name: str, reference: s
         assert schema_shape(served) == schema_shape(expected)
 
 
+@pytest.mark.parametrize(("name", "reference"), [("xsd0", "sms.xsd"), ("xsd1", "sms1.xsd"), ("xsd3", "sms3.xsd")])
+def test_served_schemas_are_cdynes_bytes(http: httpx.Client, fake: FakeServer, name: str, reference: str) -> None:
+    """Byte for byte CDYNE's ?xsd= documents but for the address, so a proxy generated from the fake's
+    WSDL is the one generated from CDYNE's: xsd0 carries the EmitDefaultValue="false" annotations of
+    SMSResponse.ReferenceID and SMSRequest's AssignedDID, ReferenceID, ScheduledDateTime, StatusPostBackURL.
+    (xsd2 adds Concatenate and IsUnicode, which the 2012 document lacks: test_served_schemas_match_cdynes.)"""
+    served = http.get("/sms.svc", params={"xsd": name}).content
+    expected = (REFERENCE / reference).read_bytes()
+    assert served.replace(f"{fake.url}/sms.svc".encode(), b"http://sms2.cdyne.com/sms.svc") == expected
+    if name == "xsd0":
+        assert served.count(b'<DefaultValue EmitDefaultValue="false"') == 5
+
+
 def test_every_address_names_the_fake_and_follows_the_host_header(http: httpx.Client, fake: FakeServer) -> None:
     queries = ["wsdl", "wsdl=wsdl0", "disco", "xsd=xsd0", "xsd=xsd1", "xsd=xsd2", "xsd=xsd3"]
     documents = [http.get(f"/sms.svc?{query}").text for query in queries]
