@@ -150,7 +150,12 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         ),
     )
     probe.add_argument("url", metavar="URL", help="the service, e.g. https://sms2.cdyne.com/sms.svc")
-    probe.add_argument("--license-key", required=True, metavar="K", help="the key the probes use (a real one)")
+    probe.add_argument(
+        "--license-key",
+        default=os.environ.get("CDYNE_LICENSE_KEY"),
+        metavar="K",
+        help="the key the probes use, a real one [CDYNE_LICENSE_KEY, which keeps it off the command line]",
+    )
     probe.add_argument(
         "--phone", metavar="N", help="also send one real text to N and compare its status (CDYNE charges it)"
     )
@@ -160,6 +165,10 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def _verify(args: argparse.Namespace) -> int:
     from .verify import verify
+
+    if not args.license_key:
+        print("fake-cdyne verify: give the key with --license-key or CDYNE_LICENSE_KEY", file=sys.stderr)
+        return 2
 
     return verify(args.url, args.license_key, surface=args.surface, phone=args.phone, verify_tls=not args.insecure)
 

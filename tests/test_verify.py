@@ -4,6 +4,7 @@ server that is not CDYNE; and the details the verification against the real serv
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +17,7 @@ from fake_cdyne import Config, FakeCdyneClient, FakeServer
 from fake_cdyne.cli import main
 from fake_cdyne.verify import normalise
 
-from .conftest import DATA, send
+from .conftest import DATA, message_id, send
 
 # ---- sent_at and created_at at the same SQL Server resolution ---------------------------------
 
@@ -35,6 +36,44 @@ def test_created_at_is_stored_at_sql_datetime_resolution_so_sent_at_never_preced
         created, sent = (datetime.fromisoformat(message[name]) for name in ("created_at", "sent_at"))
         assert sent >= created, message
         assert created.microsecond == 0, message  # .0015 s is 0 in steps of 1/300 s
+
+
+# ---- the request log: metadata summaries, and calls that name a key's message but not the key ------
+
+
+@pytest.mark.parametrize("query", ["wsdl", "wsdl=wsdl0", "xsd=xsd0", "xsd=xsd2", "disco"])
+def test_the_request_log_does_not_read_metadata_as_incoming_messages(http: httpx.Client, query: str) -> None:
+    served = http.get(f"/sms.svc?{query}")
+    (logged,) = [e for e in http.get("/_fake/requests").json() if e["query"] == query][-1:]
+    assert "incoming message" not in logged["summary"]
+    assert logged["summary"] == f"{len(served.content)} bytes"
+
+
+def test_a_keys_request_log_has_the_calls_naming_its_messages(http: httpx.Client, key: str) -> None:
+    """GetMessageStatus and CancelMessage carry no LicenseKey, over SOAP as over REST: the log filtered
+    by a key still lists those that name one of the key's MessageIDs, and not another key's."""
+    mine = message_id(send(http, key).text)
+    other = message_id(send(http, str(uuid.uuid4())).text)
+    soap11 = "http://schemas.xmlsoap.org/soap/envelope/"
+    for operation in ("GetMessageStatus", "CancelMessage"):
+        for message in (mine, other):
+            envelope = (
+                f'<s:Envelope xmlns:s="{soap11}"><s:Body><{operation} xmlns="http://sms2.cdyne.com">'
+                f"<MessageID>{message}</MessageID></{operation}></s:Body></s:Envelope>"
+            )
+            action = f'"http://sms2.cdyne.com/Isms/{operation}"'
+            headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": action}
+            http.post("/sms.svc/Soap", content=envelope, headers=headers).raise_for_status()
+            http.get(f"/sms.svc/{operation}", params={"MessageID": message.upper()}).raise_for_status()
+    logged = http.get("/_fake/requests", params={"license_key": key}).json()
+    assert [(e["method"], e["path"]) for e in logged] == [
+        ("GET", "/sms.svc/SimpleSMSsendWithPostback"),
+        ("POST", "/sms.svc/Soap"),
+        ("GET", "/sms.svc/GetMessageStatus"),
+        ("POST", "/sms.svc/Soap"),
+        ("GET", "/sms.svc/CancelMessage"),
+    ]
+    assert all(other not in e["body"] + e["query"].lower() for e in logged)
 
 
 # ---- fake-cdyne verify ------------------------------------------------------------------------
