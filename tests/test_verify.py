@@ -267,3 +267,21 @@ def test_verify_reports_a_service_that_does_not_answer(capsys: pytest.CaptureFix
     status, output = run_verify(capsys, f"http://127.0.0.1:{port}", key, "--surface", "soap")
     assert status == 1
     assert "DIFF  GET ?wsdl: no answer: service ConnectError" in output
+
+
+def test_verify_without_a_key_says_how_to_give_one(
+    capsys: pytest.CaptureFixture[str], fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CDYNE_LICENSE_KEY", raising=False)
+    assert main(["verify", fake.url]) == 2
+    assert "give the key with --license-key or CDYNE_LICENSE_KEY" in capsys.readouterr().err
+
+
+def test_verify_takes_the_key_from_the_environment(
+    capsys: pytest.CaptureFixture[str], fake: FakeServer, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CDYNE_LICENSE_KEY", key)
+    assert main(["verify", fake.url, "--surface", "soap"]) == 0
+    output = capsys.readouterr().out
+    assert "all 18 probe(s) answered as fake-cdyne answers" in output
+    assert key not in output
