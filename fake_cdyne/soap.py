@@ -92,7 +92,7 @@ def _require_addressing(headers: dict[str, Any]) -> None:
     if not _header_text(headers.get(f"{WSA}:Action")):
         raise SoapFault(
             "ActionNotSupported",
-            ADDRESSING_NONE,
+            WSA,  # WS-Addressing 1.0's code, as this endpoint speaks it
             "The message with Action '' cannot be processed at the receiver, due to a ContractFilter mismatch at the "
             "EndpointDispatcher.",
         )

@@ -406,7 +406,7 @@ def test_soap12_without_addressing_is_wcfs_fault(http: httpx.Client, key: str) -
     only_to = '<a:To s:mustUnderstand="1">http://127.0.0.1/sms.svc/WS</a:To>'
     reply = post12(http, simple_send_body(key), only_to)
     assert reply.status_code == 500
-    assert "a:ActionNotSupported" in reply.text
+    assert f'<s:Value xmlns:a="{WSA}">a:ActionNotSupported</s:Value>' in reply.text
     assert "The message with Action '' cannot be processed" in reply.text
 
 

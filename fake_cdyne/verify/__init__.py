@@ -2,8 +2,9 @@
 fake-cdyne started in this process with the same key, their answers normalised and compared.
 
 Normalising masks what differs on every run, never what a client reads: non-zero GUIDs, real dates (the
-"never" dates stay), the license key and each side's own base URL. A difference is printed as the probe's
-name and a short diff; any difference makes the exit status 1.
+"never" dates stay), the license key and service addresses (each side's own, and the hosts a WSDL
+names). A difference is printed as the probe's name and a short diff; any difference makes the exit
+status 1.
 """
 
 from __future__ import annotations
