@@ -131,10 +131,46 @@ def build_parser() -> argparse.ArgumentParser:
         "copy", help=f"write them, and their schema ({SCHEMA_NAME}, for editors), into DIR to start yours from"
     )
     copy.add_argument("dir", metavar="DIR")
+    _add_verify(commands)
     commands.add_parser(
         "health", help="exit 0 if the fake configured by FAKE_CDYNE_* on this machine answers (container health check)"
     )
     return parser
+
+
+def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    probe = commands.add_parser(
+        "verify",
+        help="send safe probes to a CDYNE service (the real one) and compare each answer with fake-cdyne's",
+        description=(
+            "Sends the same probes to URL and to a fake-cdyne started here, with the same key, and prints a "
+            "short diff for every answer that differs (GUIDs, dates and addresses masked). Without --phone "
+            "no probe sends a text: they use the zero GUID, invalid numbers, unknown MessageIDs, malformed "
+            "GUIDs, wrong verbs and the WSDL and schemas. Exit status 1 when any answer differs."
+        ),
+    )
+    probe.add_argument("url", metavar="URL", help="the service, e.g. https://sms2.cdyne.com/sms.svc")
+    probe.add_argument(
+        "--license-key",
+        default=os.environ.get("CDYNE_LICENSE_KEY"),
+        metavar="K",
+        help="the key the probes use, a real one [CDYNE_LICENSE_KEY, which keeps it off the command line]",
+    )
+    probe.add_argument(
+        "--phone", metavar="N", help="also send one real text to N and compare its status (CDYNE charges it)"
+    )
+    probe.add_argument("--surface", choices=["rest", "soap", "all"], default="all", help="which probes (default all)")
+    probe.add_argument("--insecure", action="store_true", help="do not check URL's TLS certificate")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .verify import verify
+
+    if not args.license_key:
+        print("fake-cdyne verify: give the key with --license-key or CDYNE_LICENSE_KEY", file=sys.stderr)
+        return 2
+
+    return verify(args.url, args.license_key, surface=args.surface, phone=args.phone, verify_tls=not args.insecure)
 
 
 def health() -> int:
@@ -210,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return validate(args.paths)
     if args.command == "health":
         return health()
+    if args.command == "verify":
+        return _verify(args)
     if args.command == "scenarios":
         return copy_scenarios(args.dir)
     if args.command == "schema":

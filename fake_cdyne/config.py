@@ -69,6 +69,9 @@ class Config:
     allowed_hosts: tuple[str, ...] = ()
     # Scenario files or folders, loaded in order at start.
     scenarios: tuple[str, ...] = ()
+    # SOAP 1.2 at /sms.svc/WS without the a:To and a:Action headers is a fault, as at CDYNE's WCF host;
+    # false dispatches it by the Content-Type's action or the body element instead.
+    soap12_require_addressing: bool = True
     # How many of the newest requests to /sms.svc GET /_fake/requests shows (0: none are kept).
     request_log_size: int = 1000
 

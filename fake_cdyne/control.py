@@ -259,7 +259,10 @@ async def surprises(request: Request) -> Response:
 
 
 async def requests_log(request: Request) -> Response:
-    found = _service(request).traffic.find(_optional_key(request), _limit(request))
+    service, key = _service(request), _optional_key(request)
+    account = service.store.accounts.get(key) if key else None
+    ids = {message.id for message in account.messages} if account else frozenset()
+    found = service.traffic.find(key, _limit(request), ids)
     return JSONResponse([exchange.to_json() for exchange in found])
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .clock import Clock
-from .dates import MIN_VALUE
+from .dates import MIN_VALUE, quantise
 from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, SMSError, SMSResponse, new_id
 from .scenario_model import Outcome
 from .scenarios import Facts, FaultRequested, ScenarioEngine
@@ -144,7 +144,7 @@ class Operations:
             to_number=number,
             from_number=did,
             text=sms.message or "",
-            created_at=now,
+            created_at=quantise(now),  # as sent_at: the service stores SQL Server datetimes
             reference_id=sms.reference_id,
             postback_url=sms.postback_url or None,
             scheduled_for=scheduled,

@@ -79,7 +79,28 @@ def _header_text(value: Any) -> str | None:
     return None if value is None else str(value).strip()
 
 
-def parse_envelope(body: bytes, version: Version, action_hint: str | None) -> Envelope:
+def _require_addressing(headers: dict[str, Any]) -> None:
+    """What CDYNE's WCF host (wsHttpBinding) answers a SOAP 1.2 request without a:To or a:Action,
+    whatever the Content-Type's action says: its address filter, then its contract filter, refuses it."""
+    if not _header_text(headers.get(f"{WSA}:To")):
+        raise SoapFault(
+            "DestinationUnreachable",
+            WSA,
+            "The message with To '' cannot be processed at the receiver, due to an AddressFilter mismatch at the "
+            "EndpointDispatcher.  Check that the sender and receiver's EndpointAddresses agree.",
+        )
+    if not _header_text(headers.get(f"{WSA}:Action")):
+        raise SoapFault(
+            "ActionNotSupported",
+            WSA,  # WS-Addressing 1.0's code, as this endpoint speaks it
+            "The message with Action '' cannot be processed at the receiver, due to a ContractFilter mismatch at the "
+            "EndpointDispatcher.",
+        )
+
+
+def parse_envelope(
+    body: bytes, version: Version, action_hint: str | None, require_addressing: bool = False
+) -> Envelope:
     try:
         root, content = xml_codec.parse_document(body)
     except BadBody as error:
@@ -104,6 +125,8 @@ def parse_envelope(body: bytes, version: Version, action_hint: str | None) -> En
                 raise SoapFault(
                     "MustUnderstand", version.envelope, f"The header '{short}' from '{namespace}' was not understood."
                 )
+        if require_addressing:
+            _require_addressing(headers)
         action = _header_text(headers.get(f"{WSA}:Action")) or action
         message_id = _header_text(headers.get(f"{WSA}:MessageID"))
     soap_body = content.get(f"{version.envelope}:Body")
@@ -259,7 +282,7 @@ async def respond(service: Service, request: Request, version: Version) -> Reply
     relates_to = None
     try:
         body = await read_body(request.receive, request.headers.get("content-length"), service.config.max_body_bytes)
-        parsed = parse_envelope(body, version, action)
+        parsed = parse_envelope(body, version, action, service.config.soap12_require_addressing)
         relates_to = parsed.message_id
         result, started = run(service, parsed)
     except RequestError as error:

@@ -15,6 +15,7 @@ import collections
 import itertools
 import re
 import uuid
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ _XML_ERRORS = re.compile(r"<SMSError>(\w+)</SMSError>")
 _JSON_ERRORS = re.compile(r'"SMSError":(\d+)')
 _BOOLEAN = re.compile(r"^(true|false)$|<(?:boolean|CancelMessageResult)\b[^>]*>(true|false)<")
 _EMPTY_ARRAY = re.compile(r"^\[\]$|^<ArrayOf\w+ [^>]*/>$")
+_GUIDS = re.compile(rb"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 _INCOMING = re.compile(r"<SMSIncomingMessage>|\"IncomingMessageID\"")
 
 
@@ -92,10 +94,13 @@ class Exchange:
             self.response_bytes += len(chunk)
             self.response += chunk[: BODY_LIMIT - len(self.response)]
 
-    def mentions(self, license_key: uuid.UUID) -> bool:
-        """Whether the key appears in the query or body, in .NET's usual GUID forms."""
+    def mentions(self, license_key: uuid.UUID, message_ids: AbstractSet[uuid.UUID] = frozenset()) -> bool:
+        """Whether the key, or one of ``message_ids`` (its messages: GetMessageStatus and CancelMessage
+        carry no key), appears in the query or body, in .NET's usual GUID forms."""
         haystack = (self.query + self.body).lower()
-        return str(license_key).encode() in haystack or license_key.hex.encode() in haystack
+        if str(license_key).encode() in haystack or license_key.hex.encode() in haystack:
+            return True
+        return bool(message_ids) and any(uuid.UUID(found.decode()) in message_ids for found in _GUIDS.findall(haystack))
 
     def summary(self) -> str:
         """The answer in a few words: its SMSErrors, a count, a boolean, or the text of an error page."""
@@ -107,7 +112,8 @@ class Exchange:
         if named or numbered:
             return "SMSError " + ", ".join(named or numbered)
         if self.status == 200:
-            if "getunreadincomingmessages" in self.path.lower() or "GetUnreadIncomingMessagesResponse" in response:
+            # "<": the SOAP reply's element, not the WSDL's and schema's names of it
+            if "getunreadincomingmessages" in self.path.lower() or "<GetUnreadIncomingMessagesResponse" in response:
                 return f"{len(_INCOMING.findall(response))} incoming message(s)"
             boolean = _BOOLEAN.search(response)
             if boolean:
@@ -149,9 +155,15 @@ class Traffic:
         self._exchanges.append(exchange)
         return exchange
 
-    def find(self, license_key: uuid.UUID | None = None, limit: int | None = None) -> list[Exchange]:
-        """The newest ``limit`` (all by default), oldest first; with a key, the requests that name it."""
-        found = [e for e in self._exchanges if license_key is None or e.mentions(license_key)]
+    def find(
+        self,
+        license_key: uuid.UUID | None = None,
+        limit: int | None = None,
+        message_ids: AbstractSet[uuid.UUID] = frozenset(),
+    ) -> list[Exchange]:
+        """The newest ``limit`` (all by default), oldest first; with a key, the requests that name it or
+        one of ``message_ids``."""
+        found = [e for e in self._exchanges if license_key is None or e.mentions(license_key, message_ids)]
         return found[-limit:] if limit else found
 
     def forget(self, license_key: uuid.UUID | None = None) -> None:

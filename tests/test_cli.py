@@ -174,7 +174,7 @@ def test_the_readme_documents_every_setting() -> None:
     options = {
         f"FAKE_CDYNE_{option.upper().replace('-', '_')}" for option in re.findall(r"`--([a-z-]+)`", configuration)
     }
-    options |= set(re.findall(r"FAKE_CDYNE_[A-Z_]+", configuration))
+    options |= set(re.findall(r"FAKE_CDYNE_[A-Z0-9_]+", configuration))
     assert [name for name in SETTINGS if name not in options] == []
 
 

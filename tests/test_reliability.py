@@ -132,7 +132,7 @@ def test_fuzz_soap(http: httpx.Client, operation: str, inner: str, v12: bool) ->
     if v12:
         envelope = (
             '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://www.w3.org/2005/08/addressing">'
-            f"<s:Header><a:Action>http://sms2.cdyne.com/Isms/{operation}</a:Action></s:Header><s:Body>{body}</s:Body></s:Envelope>"
+            f"<s:Header><a:Action>http://sms2.cdyne.com/Isms/{operation}</a:Action><a:To>http://127.0.0.1/sms.svc/WS</a:To></s:Header><s:Body>{body}</s:Body></s:Envelope>"
         )
         reply = http.post("/sms.svc/WS", content=envelope, headers={"Content-Type": "application/soap+xml"})
     else:

@@ -13,7 +13,7 @@ import pytest
 import zeep
 from lxml import etree
 
-from fake_cdyne import FakeCdyneClient, FakeServer
+from fake_cdyne import Config, FakeCdyneClient, FakeServer
 
 from .conftest import DATA, send
 
@@ -285,6 +285,19 @@ def test_served_schemas_match_cdynes(http: httpx.Client, name: str, reference: s
         assert schema_shape(served) == schema_shape(expected)
 
 
+@pytest.mark.parametrize(("name", "reference"), [("xsd0", "sms.xsd"), ("xsd1", "sms1.xsd"), ("xsd3", "sms3.xsd")])
+def test_served_schemas_are_cdynes_bytes(http: httpx.Client, fake: FakeServer, name: str, reference: str) -> None:
+    """Byte for byte CDYNE's ?xsd= documents but for the address, so a proxy generated from the fake's
+    WSDL is the one generated from CDYNE's: xsd0 carries the EmitDefaultValue="false" annotations of
+    SMSResponse.ReferenceID and SMSRequest's AssignedDID, ReferenceID, ScheduledDateTime, StatusPostBackURL.
+    (xsd2 adds Concatenate and IsUnicode, which the 2012 document lacks: test_served_schemas_match_cdynes.)"""
+    served = http.get("/sms.svc", params={"xsd": name}).content
+    expected = (REFERENCE / reference).read_bytes()
+    assert served.replace(f"{fake.url}/sms.svc".encode(), b"http://sms2.cdyne.com/sms.svc") == expected
+    if name == "xsd0":
+        assert served.count(b'<DefaultValue EmitDefaultValue="false"') == 5
+
+
 def test_every_address_names_the_fake_and_follows_the_host_header(http: httpx.Client, fake: FakeServer) -> None:
     queries = ["wsdl", "wsdl=wsdl0", "disco", "xsd=xsd0", "xsd=xsd1", "xsd=xsd2", "xsd=xsd3"]
     documents = [http.get(f"/sms.svc?{query}").text for query in queries]
@@ -376,12 +389,43 @@ def test_soap12_faults(http: httpx.Client, key: str) -> None:
     assert "a:ActionNotSupported" in post12(http, simple_send_body(key), addressing("Nope")).text
 
 
-def test_soap12_action_in_the_content_type(http: httpx.Client, key: str) -> None:
+def test_soap12_without_addressing_is_wcfs_fault(http: httpx.Client, key: str) -> None:
+    """As CDYNE's wsHttpBinding endpoint: no a:To fails its address filter, no a:Action its contract
+    filter, even with the action in the Content-Type; the fault is SOAP 1.2 Sender with WCF's subcode."""
     content_type = 'application/soap+xml; charset=utf-8; action="http://sms2.cdyne.com/Isms/SimpleSMSsend"'
     reply = http.post(
         "/sms.svc/WS", content=envelope12(simple_send_body(key), ""), headers={"Content-Type": content_type}
     )
-    assert "<SMSError>NoError</SMSError>" in reply.text
+    assert reply.status_code == 500
+    assert (
+        f'<s:Value>s:Sender</s:Value><s:Subcode><s:Value xmlns:a="{WSA}">a:DestinationUnreachable</s:Value>'
+        in reply.text
+    )
+    assert "The message with To '' cannot be processed at the receiver, due to an AddressFilter mismatch" in reply.text
+    assert "NoError" not in reply.text
+    only_to = '<a:To s:mustUnderstand="1">http://127.0.0.1/sms.svc/WS</a:To>'
+    reply = post12(http, simple_send_body(key), only_to)
+    assert reply.status_code == 500
+    assert f'<s:Value xmlns:a="{WSA}">a:ActionNotSupported</s:Value>' in reply.text
+    assert "The message with Action '' cannot be processed" in reply.text
+
+
+def test_soap12_lenient_dispatches_without_addressing(key: str) -> None:
+    with (
+        FakeServer(Config(port=0, soap12_require_addressing=False)) as lenient,
+        httpx.Client(base_url=lenient.url) as http,
+    ):
+        content_type = 'application/soap+xml; charset=utf-8; action="http://sms2.cdyne.com/Isms/SimpleSMSsend"'
+        reply = http.post(
+            "/sms.svc/WS", content=envelope12(simple_send_body(key), ""), headers={"Content-Type": content_type}
+        )
+        assert "<SMSError>NoError</SMSError>" in reply.text
+        by_body = http.post(
+            "/sms.svc/WS",
+            content=envelope12(simple_send_body(key), ""),
+            headers={"Content-Type": "application/soap+xml"},
+        )
+        assert "<SMSError>NoError</SMSError>" in by_body.text
 
 
 @pytest.mark.parametrize(

@@ -63,8 +63,9 @@ def _template(name: str) -> str:
 
 
 def schema(name: str, base: str) -> str:
-    """``?xsd=<name>``; ``base`` is the service's URL, e.g. ``http://127.0.0.1:8080/sms.svc``."""
-    text = _template(name).replace("{base}", base)
+    """``?xsd=<name>``; ``base`` is the service's URL, e.g. ``http://127.0.0.1:8080/sms.svc``.
+    Byte for byte CDYNE's document but for the addresses (WCF ends it without a newline)."""
+    text = _template(name).rstrip("\n").replace("{base}", base)
     errors = "\n".join(
         f'      <xs:enumeration value="{e.name}" />' for e in SMSError if e is not SMSError.AssignedDIDRequired
     )
