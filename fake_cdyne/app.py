@@ -17,9 +17,9 @@ from starlette.types import Message, Receive, Scope, Send
 from . import control, inbox
 from .clock import ManualClock, SystemClock
 from .config import Config
+from .endpoint import ServiceEndpoint
 from .guard import ControlGuard
 from .inputs import ControlError
-from .rest import ServiceEndpoint
 from .service import Service
 
 
