@@ -9,6 +9,7 @@ service's machinery.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ SMS_RESPONSE = "SMSResponse"
 SMS_RESPONSES = "ArrayOfSMSResponse"
 INCOMING_MESSAGES = "ArrayOfSMSIncomingMessage"
 BOOLEAN = "boolean"
+
+_RESPONSE_ELEMENT = re.compile(r"<(?:\w+:)?(\w+)Response[\s>/]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +95,12 @@ class Registry:
 
     def by_action(self, action: str) -> Operation | None:
         return self._by_action.get(action)
+
+    def logged(self, path: str, response: str) -> Operation | None:
+        """The operation a logged exchange ran, for the request log's summaries: the one its REST path
+        ends with, or the one whose ``<OpResponse`` its SOAP answer holds."""
+        named = self.named(path.rstrip("/").rpartition("/")[2])
+        if named is not None:
+            return named
+        element = _RESPONSE_ELEMENT.search(response)
+        return self.exactly(element[1]) if element else None

@@ -98,3 +98,10 @@ def test_a_registry_refuses_two_operations_of_one_name() -> None:
     assert registry.named("ping") is op
     assert registry.exactly("ping") is None
     assert registry.by_action("urn:x/Isms/Ping") is op
+
+
+def test_the_request_log_can_tell_which_operation_an_exchange_ran() -> None:
+    assert SMS2.logged("/sms.svc/SecureREST/getunreadincomingmessages", "[]") is SMS2.named("GetUnreadIncomingMessages")
+    soap = '<s:Envelope><s:Body><CancelMessageResponse xmlns="http://sms2.cdyne.com">'
+    assert SMS2.logged("/sms.svc/Soap", soap) is SMS2.named("CancelMessage")
+    assert SMS2.logged("/sms.svc/Nope", "<html>") is None
