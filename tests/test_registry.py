@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import httpx
 import pytest
@@ -105,3 +106,10 @@ def test_the_request_log_can_tell_which_operation_an_exchange_ran() -> None:
     soap = '<s:Envelope><s:Body><CancelMessageResponse xmlns="http://sms2.cdyne.com">'
     assert SMS2.logged("/sms.svc/Soap", soap) is SMS2.named("CancelMessage")
     assert SMS2.logged("/sms.svc/Nope", "<html>") is None
+
+
+def test_the_readme_table_lists_the_registry_operations_with_their_verbs() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    served = readme.split("## What it serves", 1)[1].split("\n\n", 2)[1]
+    rows = [line.split("|")[1:3] for line in served.splitlines()[2:]]
+    assert [(name.strip(), rest.split(",")[0].split()[0]) for name, rest in rows] == [(op.name, op.verb) for op in SMS2]
