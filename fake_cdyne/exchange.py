@@ -54,7 +54,7 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: it is made for every request, and a frozen __init__ costs more
 class Call:
     """One request, parsed by its surface (REST or SOAP): the operation to run with its arguments in
     signature order, and how to answer the operation's Result in the format the client negotiated."""

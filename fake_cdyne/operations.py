@@ -25,7 +25,7 @@ from .values import normalise_phone
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: its __init__ would cost a microsecond on every request
 class Result(Generic[T]):
     """What an operation answers. With a ``fault``, nothing was stored and ``value`` is None."""
 
@@ -81,7 +81,9 @@ class Operations:
     ) -> Result[SMSResponse]:
         request = SMSRequest(message, [phone or ""], postback_url=postback_url)
         sent = self._send(AdvancedRequest(key, [request]), operation)
-        return Result(sent.value[0] if sent.value else None, sent.started, sent.delay, sent.fault)
+        if sent.value is None:
+            return Result(None, fault=sent.fault)
+        return Result(sent.value[0], sent.started, sent.delay)
 
     def advanced_sms_send(self, request: AdvancedRequest) -> Result[list[SMSResponse]]:
         return self._send(request, "advancedsmssend")

@@ -7,7 +7,6 @@ Content-Type); the answer is rendered in the format the client negotiated.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -33,12 +32,15 @@ from .registry import (
     Registry,
 )
 
-_RENDER: dict[str, Callable[[Codec, Any], bytes]] = {
-    SMS_RESPONSE: lambda codec, value: codec.response(value),
-    SMS_RESPONSES: lambda codec, value: codec.responses(value),
-    INCOMING_MESSAGES: lambda codec, value: codec.incoming(value),
-    BOOLEAN: lambda codec, value: codec.boolean(value),
-}
+_RENDER: dict[Codec, dict[str, Callable[[Any], bytes]]] = {
+    codec: {
+        SMS_RESPONSE: codec.response,
+        SMS_RESPONSES: codec.responses,
+        INCOMING_MESSAGES: codec.incoming,
+        BOOLEAN: codec.boolean,
+    }
+    for codec in (xml_codec, json_codec)
+}  # by format, each result type's renderer
 _BODIES: dict[str, Callable[[Codec, bytes], Any]] = {ADVANCED_REQUEST: lambda codec, body: codec.advanced_request(body)}
 
 
@@ -89,4 +91,4 @@ async def prepare(registry: Registry, config: Config, scope: Scope, receive: Rec
         args = await _arguments(operation, config, scope, receive)
     except RequestError as error:
         return error_page(error.status, error.title, error.detail)
-    return Call(operation, args, functools.partial(_RENDER[operation.result], codec), codec.media_type, codec)
+    return Call(operation, args, _RENDER[codec][operation.result], codec.media_type, codec)
