@@ -12,14 +12,15 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Message as ASGIMessage
+from starlette.types import Receive, Scope, Send
 
 from . import control, inbox
 from .clock import ManualClock, SystemClock
 from .config import Config
+from .endpoint import ServiceEndpoint
 from .guard import ControlGuard
 from .inputs import ControlError
-from .rest import ServiceEndpoint
 from .service import Service
 
 
@@ -49,7 +50,7 @@ class FakeCdyneApp(Starlette):
         if exchange is not None:
             receive = exchange.reading(receive)
 
-        async def tracking_send(message: Message) -> None:
+        async def tracking_send(message: ASGIMessage) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
             if exchange is not None:

@@ -1,18 +1,19 @@
-"""Pieces of one HTTP exchange that REST and SOAP share: reading a body within its limit, a short
-error page, and a successful answer that starts the life of the messages a send created only once it
-has been sent."""
+"""Pieces of one HTTP exchange that REST and SOAP share: reading a body within its limit, a header, a
+short error page, and the parsed ``Call`` each surface hands to the endpoint."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive, Scope
 
+from .codecs import Codec
 from .errors import PayloadTooLarge
-from .model import Message
-from .service import Service
+from .registry import Operation
 
 
 def error_page(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
@@ -53,17 +54,13 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A successful CDYNE answer, sent as two raw ASGI messages (the hot path skips Response objects)."""
+@dataclass(slots=True)  # not frozen: it is made for every request, and a frozen __init__ costs more
+class Call:
+    """One request, parsed by its surface (REST or SOAP): the operation to run with its arguments in
+    signature order, and how to answer the operation's Result in the format the client negotiated."""
 
-    body: bytes
+    operation: Operation
+    args: tuple[Any, ...]
+    render: Callable[[Any], bytes]  # the Result's value as the body of a 200
     media_type: str
-    started: list[Message]
-
-    async def send(self, service: Service, send: Send) -> None:
-        headers = [(b"content-type", self.media_type.encode()), (b"content-length", str(len(self.body)).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": self.body})
-        if self.started:  # only now: no postback can ever beat the response that created its message
-            service.lifecycle.start(self.started)
+    codec: Codec  # the format of the CDYNE body a scenario's fault cuts short

@@ -1,52 +1,38 @@
 """The seven sms.svc operations, on typed requests, free of any wire format.
 
-Sends return the responses and the messages they created; the caller starts those messages' life
-cycle once the response has gone out, so nothing about a message happens before its sender has heard
-back.
+Each returns a ``Result``: the value to answer with (or a scenario's fault to play instead), how long
+to hold the answer, and the messages whose life cycle starts once the answer has gone out, so nothing
+about a message happens before its sender has heard back. Each method takes its operation's
+parameters in CDYNE's order (``sms2.py`` names the method).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from .clock import Clock
 from .dates import MIN_VALUE, quantise
 from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, SMSError, SMSResponse, new_id
-from .scenario_model import Outcome
-from .scenarios import Facts, FaultRequested, ScenarioEngine
+from .requests import AdvancedRequest, SMSRequest
+from .scenario_model import Fault, Outcome
+from .scenarios import Facts, ScenarioEngine
 from .store import Account, Store
 from .values import normalise_phone
 
-
-@dataclass(frozen=True, slots=True)
-class SMSRequest:
-    """One SMSRequest of AdvancedSMSsend (SimpleSMSsend is one with a single number)."""
-
-    message: str | None
-    phone_numbers: Sequence[str]
-    assigned_did: str | None = None
-    reference_id: str | None = None
-    postback_url: str | None = None
-    scheduled_for: datetime | None = None
-    scheduled_is_utc: bool = True
+T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class AdvancedRequest:
-    license_key: uuid.UUID
-    requests: Sequence[SMSRequest]
-    concatenate: bool = False
-    is_unicode: bool = False
+@dataclass(slots=True)  # not frozen: its __init__ would cost a microsecond on every request
+class Result(Generic[T]):
+    """What an operation answers. With a ``fault``, nothing was stored and ``value`` is None."""
 
-
-@dataclass(slots=True)
-class Sent:
-    responses: list[SMSResponse] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
+    value: T | None
+    started: tuple[Message, ...] = ()  # their life starts once the answer has been sent
+    delay: float = 0.0  # seconds to hold the answer (real time: it tests the client's timeouts)
+    fault: Fault | None = None
 
 
 def _shaped(response: SMSResponse, outcome: Outcome | None) -> SMSResponse:
@@ -63,56 +49,69 @@ def _shaped(response: SMSResponse, outcome: Outcome | None) -> SMSResponse:
     return dataclasses.replace(response, **changes) if changes else response  # type: ignore[arg-type]
 
 
+def _answer(value: T, outcome: Outcome | None) -> Result[T]:
+    if outcome is None:
+        return Result(value)
+    return Result(None, fault=outcome.fault) if outcome.fault is not None else Result(value, delay=outcome.delay)
+
+
 class Operations:
-    """Each operation asks the scenario engine first. A fault outcome raises FaultRequested before
-    anything is stored; ``response_delay`` is how long the caller should hold the answer (set by each
-    call; operations run one at a time on the event loop)."""
+    """Each operation asks the scenario engine first; a fault outcome is answered before anything is
+    stored."""
 
     def __init__(self, store: Store, clock: Clock, scenarios: ScenarioEngine, *, max_message_length: int) -> None:
         self.store = store
         self.clock = clock
         self.scenarios = scenarios
         self.max_message_length = max_message_length
-        self.response_delay = 0.0
 
     def _consult(self, facts: Facts) -> Outcome | None:
-        outcome = self.scenarios.decide(facts, self.clock.now())
-        if outcome is not None:
-            if outcome.fault is not None:
-                raise FaultRequested(outcome.fault)
-            self.response_delay = max(self.response_delay, outcome.delay)
-        return outcome
+        return self.scenarios.decide(facts, self.clock.now())
 
-    def simple_send(
-        self,
-        phone: str | None,
-        message: str | None,
-        license_key: uuid.UUID,
-        postback_url: str | None = None,
-        *,
-        operation: str = "simplesmssend",
-    ) -> Sent:
+    def simple_sms_send(self, phone: str | None, message: str | None, license_key: uuid.UUID) -> Result[SMSResponse]:
+        return self._simple(phone, message, license_key, None, "simplesmssend")
+
+    def simple_sms_send_with_postback(
+        self, phone: str | None, message: str | None, license_key: uuid.UUID, postback_url: str | None
+    ) -> Result[SMSResponse]:
+        return self._simple(phone, message, license_key, postback_url, "simplesmssendwithpostback")
+
+    def _simple(
+        self, phone: str | None, message: str | None, key: uuid.UUID, postback_url: str | None, operation: str
+    ) -> Result[SMSResponse]:
         request = SMSRequest(message, [phone or ""], postback_url=postback_url)
-        return self.advanced_send(AdvancedRequest(license_key, [request]), operation=operation)
+        sent = self._send(AdvancedRequest(key, [request]), operation)
+        if sent.value is None:
+            return Result(None, fault=sent.fault)
+        return Result(sent.value[0], sent.started, sent.delay)
 
-    def advanced_send(self, request: AdvancedRequest, *, operation: str = "advancedsmssend") -> Sent:
-        self.response_delay = 0.0
-        # Every recipient's outcome first: a fault for any of them fails the request with nothing stored.
+    def advanced_sms_send(self, request: AdvancedRequest) -> Result[list[SMSResponse]]:
+        return self._send(request, "advancedsmssend")
+
+    def _send(self, request: AdvancedRequest, operation: str) -> Result[list[SMSResponse]]:
+        # Every recipient's outcome first: a fault for any of them fails the request with nothing stored
+        # (and the rules of the recipients after it are not consulted).
         key = request.license_key
         idle = self.scenarios.idle_for(key)
-        plan = [
-            (sms, phone, None if idle else self._consult(self._send_facts(operation, key, sms, phone)))
-            for sms in request.requests
-            for phone in sms.phone_numbers
-        ]
-        sent = Sent()
+        plan: list[tuple[SMSRequest, str, Outcome | None]] = []
+        delay = 0.0
+        for sms in request.requests:
+            for phone in sms.phone_numbers:
+                outcome = None if idle else self._consult(self._send_facts(operation, key, sms, phone))
+                if outcome is not None:
+                    if outcome.fault is not None:
+                        return Result(None, fault=outcome.fault)
+                    delay = max(delay, outcome.delay)
+                plan.append((sms, phone, outcome))
+        responses: list[SMSResponse] = []
+        started: list[Message] = []
         account = self.store.account(request.license_key)
         for sms, phone, outcome in plan:
             response, message = self._send_one(account, sms, phone, request.is_unicode, outcome)
-            sent.responses.append(_shaped(response, outcome))
+            responses.append(_shaped(response, outcome))
             if message is not None:
-                sent.messages.append(message)
-        return sent
+                started.append(message)
+        return Result(responses, tuple(started), delay)
 
     @staticmethod
     def _send_facts(operation: str, license_key: uuid.UUID, sms: SMSRequest, phone: str) -> Facts:
@@ -178,18 +177,20 @@ class Operations:
             return SMSError.ScheduledDateTimeIsNotUTC, None
         return SMSError.NoError, did
 
-    def get_message_status(self, message_id: uuid.UUID, key_hint: uuid.UUID = EMPTY_GUID) -> SMSResponse:
+    def get_message_status(self, message_id: uuid.UUID, key_hint: uuid.UUID = EMPTY_GUID) -> Result[SMSResponse]:
         """``key_hint``: the LicenseKey many clients add, used to pick the key's rules for unknown IDs."""
-        self.response_delay = 0.0
         message = self.store.messages.get(message_id)
         outcome = self._consult(Facts("getmessagestatus", message.license_key if message else key_hint))
         if message is None:
-            return _shaped(SMSResponse.refused(SMSError.NotFound), outcome)
-        return _shaped(SMSResponse.of(message, with_replies=True), outcome)
+            return _answer(_shaped(SMSResponse.refused(SMSError.NotFound), outcome), outcome)
+        return _answer(_shaped(SMSResponse.of(message, with_replies=True), outcome), outcome)
 
-    def get_message_status_by_reference(self, reference_id: str | None, license_key: uuid.UUID) -> list[SMSResponse]:
-        self.response_delay = 0.0
+    def get_message_status_by_reference_id(
+        self, reference_id: str | None, license_key: uuid.UUID
+    ) -> Result[list[SMSResponse]]:
         outcome = self._consult(Facts("getmessagestatusbyreferenceid", license_key, reference_id=reference_id))
+        if outcome is not None and outcome.fault is not None:
+            return Result(None, fault=outcome.fault)
         account = self.store.account(license_key)
         if account is None:
             found = [SMSResponse.refused(SMSError.LicenseKeyInvalid)]
@@ -197,19 +198,21 @@ class Operations:
             found = [SMSResponse.of(m, with_replies=True) for m in account.by_reference.get(reference_id or "", [])]
         if outcome is not None and outcome.error is not None and not found:
             found = [SMSResponse.refused(outcome.error)]
-        return [_shaped(response, outcome) for response in found]
+        return _answer([_shaped(response, outcome) for response in found], outcome)
 
-    def get_unread_incoming_messages(self, license_key: uuid.UUID) -> list[IncomingMessage]:
-        self.response_delay = 0.0
-        self._consult(Facts("getunreadincomingmessages", license_key))
+    def get_unread_incoming_messages(self, license_key: uuid.UUID) -> Result[list[IncomingMessage]]:
+        outcome = self._consult(Facts("getunreadincomingmessages", license_key))
+        if outcome is not None and outcome.fault is not None:
+            return Result(None, fault=outcome.fault)
         account = self.store.account(license_key)
-        return self.store.take_unread(account) if account is not None else []
+        return _answer(self.store.take_unread(account) if account is not None else [], outcome)
 
-    def cancel_message(self, message_id: uuid.UUID) -> bool:
-        self.response_delay = 0.0
+    def cancel_message(self, message_id: uuid.UUID) -> Result[bool]:
         message = self.store.messages.get(message_id)
-        self._consult(Facts("cancelmessage", message.license_key if message else EMPTY_GUID))
+        outcome = self._consult(Facts("cancelmessage", message.license_key if message else EMPTY_GUID))
+        if outcome is not None and outcome.fault is not None:
+            return Result(None, fault=outcome.fault)
         if message is None or message.state is not MessageState.SCHEDULED:
-            return False
+            return _answer(False, outcome)
         message.state = MessageState.CANCELLED
-        return True
+        return _answer(True, outcome)

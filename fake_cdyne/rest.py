@@ -1,116 +1,47 @@
 """The REST surface: ``/sms.svc/<Operation>`` and ``/sms.svc/SecureREST/<Operation>``.
 
-Paths and operation names match case-insensitively, as on CDYNE's IIS host. Each request is parsed
-by a codec, run by an operation, and rendered by the codec the client negotiated; the messages a send
-created start their life cycle only after the response has been sent.
+Operation names match case-insensitively, as on CDYNE's IIS host. A GET operation's parameters come
+from the query string, a POST operation's one parameter from the body (XML or JSON by its
+Content-Type); the answer is rendered in the format the client negotiated.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive, Scope
 
-from . import soap, wsdl
 from .codecs import Codec
 from .codecs import json as json_codec
 from .codecs import xml as xml_codec
 from .codecs.query import Query, negotiate
+from .config import Config
 from .errors import RequestError, UnsupportedMediaType
-from .exchange import Reply, error_page, header, read_body
-from .faults import play_fault
-from .model import Message
-from .scenario_model import Fault
-from .scenarios import FaultRequested
-from .service import Service
+from .exchange import Call, error_page, header, read_body
+from .registry import (
+    ADVANCED_REQUEST,
+    BOOLEAN,
+    GUID,
+    INCOMING_MESSAGES,
+    SMS_RESPONSE,
+    SMS_RESPONSES,
+    STRING,
+    Operation,
+    Registry,
+)
 
-SECURE_PREFIX, PREFIX = "/sms.svc/securerest/", "/sms.svc/"
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One REST request on its way through an operation."""
-
-    service: Service
-    scope: Scope
-    receive: Receive
-    query: Query
-    codec: Codec
-
-
-Outcome = tuple[bytes, list[Message]]  # the rendered body, and the messages whose life starts after it
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    name: str
-    method: str
-    run: Callable[[Call], Awaitable[Outcome]]
-
-
-async def _simple_send(call: Call) -> Outcome:
-    q = call.query
-    sent = call.service.operations.simple_send(q.text("PhoneNumber"), q.text("Message"), q.guid("LicenseKey"))
-    return call.codec.response(sent.responses[0]), sent.messages
-
-
-async def _simple_send_with_postback(call: Call) -> Outcome:
-    q = call.query
-    sent = call.service.operations.simple_send(
-        q.text("PhoneNumber"),
-        q.text("Message"),
-        q.guid("LicenseKey"),
-        q.text("StatusPostBackURL"),
-        operation="simplesmssendwithpostback",
-    )
-    return call.codec.response(sent.responses[0]), sent.messages
-
-
-async def _advanced_send(call: Call) -> Outcome:
-    parser = body_codec(header(call.scope, b"content-type"))
-    body = await read_body(call.receive, header(call.scope, b"content-length"), call.service.config.max_body_bytes)
-    sent = call.service.operations.advanced_send(parser.advanced_request(body))
-    return call.codec.responses(sent.responses), sent.messages
-
-
-async def _get_message_status(call: Call) -> Outcome:
-    status = call.service.operations.get_message_status(
-        call.query.guid("MessageID"), call.query.optional_guid("LicenseKey")
-    )
-    return call.codec.response(status), []
-
-
-async def _get_by_reference(call: Call) -> Outcome:
-    q = call.query
-    found = call.service.operations.get_message_status_by_reference(q.text("ReferenceID"), q.guid("LicenseKey"))
-    return call.codec.responses(found), []
-
-
-async def _get_unread(call: Call) -> Outcome:
-    unread = call.service.operations.get_unread_incoming_messages(call.query.guid("LicenseKey"))
-    return call.codec.incoming(unread), []
-
-
-async def _cancel(call: Call) -> Outcome:
-    return call.codec.boolean(call.service.operations.cancel_message(call.query.guid("MessageID"))), []
-
-
-OPERATIONS = {
-    op.name.lower(): op
-    for op in (
-        Operation("SimpleSMSsend", "GET", _simple_send),
-        Operation("SimpleSMSsendWithPostback", "GET", _simple_send_with_postback),
-        Operation("AdvancedSMSsend", "POST", _advanced_send),
-        Operation("GetMessageStatus", "GET", _get_message_status),
-        Operation("GetMessageStatusByReferenceID", "GET", _get_by_reference),
-        Operation("GetUnreadIncomingMessages", "GET", _get_unread),
-        Operation("CancelMessage", "GET", _cancel),
-    )
-}
+_RENDER: dict[Codec, dict[str, Callable[[Any], bytes]]] = {
+    codec: {
+        SMS_RESPONSE: codec.response,
+        SMS_RESPONSES: codec.responses,
+        INCOMING_MESSAGES: codec.incoming,
+        BOOLEAN: codec.boolean,
+    }
+    for codec in (xml_codec, json_codec)
+}  # by format, each result type's renderer
+_BODIES: dict[str, Callable[[Codec, bytes], Any]] = {ADVANCED_REQUEST: lambda codec, body: codec.advanced_request(body)}
 
 
 def body_codec(content_type: str | None) -> Codec:
@@ -124,88 +55,40 @@ def body_codec(content_type: str | None) -> Codec:
     )
 
 
-async def _respond(service: Service, scope: Scope, receive: Receive, operation_path: str) -> Reply | Response | Fault:
-    operation = OPERATIONS.get(operation_path.strip("/").lower())
+def _query_argument(query: Query, name: str, type_: str, hint: bool) -> Any:
+    if type_ == GUID:
+        return query.optional_guid(name) if hint else query.guid(name)
+    assert type_ == STRING, type_
+    return query.text(name)
+
+
+async def _arguments(operation: Operation, config: Config, scope: Scope, receive: Receive) -> tuple[Any, ...]:
+    query = Query(scope["query_string"], limit=config.max_query_bytes)
+    body = operation.body
+    if body is None:
+        return tuple(_query_argument(query, p.name, p.type, p.hint) for p in operation.params)
+    parser = body_codec(header(scope, b"content-type"))
+    data = await read_body(receive, header(scope, b"content-length"), config.max_body_bytes)
+    return (_BODIES[body.type](parser, data),)
+
+
+async def prepare(registry: Registry, config: Config, scope: Scope, receive: Receive, name: str) -> Call | Response:
+    """The call a REST request makes, or the error page that refuses it."""
+    operation = registry.named(name.strip("/"))
     if operation is None:
-        names = ", ".join(op.name for op in OPERATIONS.values())
-        return error_page(404, "Endpoint not found", f"No operation '{operation_path}'. The operations are: {names}.")
+        names = ", ".join(registry.names)
+        return error_page(404, "Endpoint not found", f"No operation '{name}'. The operations are: {names}.")
     method = scope["method"]
-    if method != operation.method:
+    if method != operation.verb:
         return error_page(
             405,
             "Method not allowed",
-            f"{operation.name} takes {operation.method}, not {method}.",
-            headers={"Allow": operation.method},
+            f"{operation.name} takes {operation.verb}, not {method}.",
+            headers={"Allow": operation.verb},
         )
-    codec = negotiate(header(scope, b"accept"), header(scope, b"content-type"), service.config.default_format)
+    codec = negotiate(header(scope, b"accept"), header(scope, b"content-type"), config.default_format)
     try:
-        query = Query(scope["query_string"], limit=service.config.max_query_bytes)
-        content, started = await operation.run(Call(service, scope, receive, query, codec))
+        args = await _arguments(operation, config, scope, receive)
     except RequestError as error:
         return error_page(error.status, error.title, error.detail)
-    except FaultRequested as requested:
-        return requested.fault
-    if service.operations.response_delay:
-        await asyncio.sleep(service.operations.response_delay)  # real time: it tests the client's timeouts
-    return Reply(content, codec.media_type, started)
-
-
-def metadata(service: Service, request: Request) -> Response:
-    """``/sms.svc``: the WSDL, its import, the schemas, the disco document, or a help page."""
-    base = f"{str(request.base_url).rstrip('/')}/sms.svc"
-    try:
-        wanted = Query(request.scope["query_string"], limit=service.config.max_query_bytes).values
-    except RequestError as error:
-        return error_page(error.status, error.title, error.detail)
-    document = None
-    if "wsdl" in wanted:
-        name = wanted["wsdl"].lower()
-        document = wsdl.main_wsdl(base, base) if not name else wsdl.wsdl0(base) if name == "wsdl0" else None
-    elif "xsd" in wanted:
-        name = wanted["xsd"].lower()
-        document = wsdl.schema(name, base) if name in wsdl.XSD_NAMES else None
-    elif "disco" in wanted:
-        document = wsdl.disco(base)
-    else:
-        page = (
-            f"<html><head><title>sms Service</title></head><body><h1>sms Service</h1><p>fake-cdyne serves "
-            f'CDYNE SMS Notify! here. WSDL: <a href="{base}?wsdl">{base}?wsdl</a>. REST: {base}/&lt;Operation&gt;; '
-            f"SOAP 1.1: {base}/Soap; SOAP 1.2: {base}/WS.</p></body></html>"
-        )
-        return Response(page, media_type="text/html; charset=utf-8")
-    if document is None:
-        return error_page(404, "Not Found", "There is no such metadata document: try ?wsdl or ?xsd=xsd0 to xsd3.")
-    return Response(document, media_type="text/xml; charset=utf-8")
-
-
-class ServiceEndpoint:
-    """Everything under /sms.svc, matched without regard to case."""
-
-    def __init__(self, service: Service) -> None:
-        self.service = service
-
-    @staticmethod
-    def serves(path: str) -> bool:
-        lowered = path.lower()
-        return lowered == "/sms.svc" or lowered.startswith("/sms.svc/")
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope["path"]
-        lowered = path.lower()
-        if lowered == "/sms.svc":
-            await metadata(self.service, Request(scope, receive))(scope, receive, send)
-            return
-        prefix = SECURE_PREFIX if lowered.startswith(SECURE_PREFIX) else PREFIX
-        endpoint = soap.ENDPOINTS.get(path[len(prefix) :].strip("/").lower()) if prefix == PREFIX else None
-        answer: Reply | Response | Fault
-        if endpoint is not None:
-            answer = await soap.respond(self.service, Request(scope, receive), endpoint)
-        else:
-            answer = await _respond(self.service, scope, receive, path[len(prefix) :])
-        if isinstance(answer, Reply):
-            await answer.send(self.service, send)
-        elif isinstance(answer, Fault):
-            codec = negotiate(header(scope, b"accept"), header(scope, b"content-type"), "xml")
-            await play_fault(answer, codec, scope, receive, send)
-        else:
-            await answer(scope, receive, send)
+    return Call(operation, args, _RENDER[codec][operation.result], codec.media_type, codec)

@@ -10,15 +10,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .model import SMSError
+from .sms2 import SMS2
 
-SEND_OPERATIONS = frozenset({"simplesmssend", "simplesmssendwithpostback", "advancedsmssend"})
-OPERATIONS = {
-    name.lower(): name
-    for name in (
-        "SimpleSMSsend", "SimpleSMSsendWithPostback", "AdvancedSMSsend", "GetMessageStatus",
-        "GetMessageStatusByReferenceID", "GetUnreadIncomingMessages", "CancelMessage",
-    )
-}  # fmt: skip
+OPERATIONS = {op.name.lower(): op.name for op in SMS2}  # what a rule's ``operation`` may name
+SEND_OPERATIONS = frozenset(op.name.lower() for op in SMS2 if op.sends)  # what "send" names
 
 
 class Pattern(Protocol):

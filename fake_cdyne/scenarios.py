@@ -12,8 +12,7 @@ import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from .errors import FakeCdyneError
-from .scenario_model import Fault, Match, Outcome, Rule, Scenario
+from .scenario_model import Match, Outcome, Rule, Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +39,6 @@ class Surprise:
     at: datetime
     license_key: uuid.UUID
     request: str
-
-
-class FaultRequested(FakeCdyneError):
-    """A scenario asked for an HTTP fault instead of CDYNE's answer."""
-
-    def __init__(self, fault: Fault) -> None:
-        super().__init__(f"scenario fault {fault}")
-        self.fault = fault
 
 
 def matches(match: Match, facts: Facts) -> bool:

@@ -7,8 +7,9 @@ as WCF shapes them. Envelopes are parsed with the same safe XML reader (no DTDs,
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -17,15 +18,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .codecs import xml as xml_codec
-from .codecs.xml import SMS2_NS, XSI_NS, advanced_request_members, incoming_members, members, text_of
+from .codecs.query import negotiate
+from .codecs.xml import XSI_NS, advanced_request_members, incoming_members, members, text_of
+from .config import Config
 from .errors import BadBody, RequestError
-from .exchange import Reply, read_body
-from .model import EMPTY_GUID, IncomingMessage, Message, SMSResponse
-from .scenario_model import Fault
-from .scenarios import FaultRequested
-from .service import Service
+from .exchange import Call, read_body
+from .model import EMPTY_GUID
+from .registry import (
+    ADVANCED_REQUEST,
+    BOOLEAN,
+    GUID,
+    INCOMING_MESSAGES,
+    SMS_RESPONSE,
+    SMS_RESPONSES,
+    STRING,
+    Operation,
+    Registry,
+)
 from .values import parse_guid
-from .wsdl import ACTION, OPERATIONS
 
 WSA = "http://www.w3.org/2005/08/addressing"
 DISPATCHER = "http://schemas.microsoft.com/net/2005/12/windowscommunicationfoundation/dispatcher"
@@ -66,7 +76,7 @@ def _deserialization(reason: str) -> SoapFault:
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    operation: str
+    operation: Operation
     fields: dict[str, Any]
     message_id: str | None
 
@@ -99,7 +109,7 @@ def _require_addressing(headers: dict[str, Any]) -> None:
 
 
 def parse_envelope(
-    body: bytes, version: Version, action_hint: str | None, require_addressing: bool = False
+    registry: Registry, body: bytes, version: Version, action_hint: str | None, require_addressing: bool = False
 ) -> Envelope:
     try:
         root, content = xml_codec.parse_document(body)
@@ -136,15 +146,15 @@ def parse_envelope(
     if len(elements) != 1:
         raise SoapFault("Client", version.envelope, "The SOAP Body must hold exactly one operation element.")
     (element, fields) = elements[0]
-    operation = _operation(action, element)
+    operation = _operation(registry, action, element)
     return Envelope(operation, members(fields), message_id)
 
 
-def _operation(action: str | None, element: str) -> str:
+def _operation(registry: Registry, action: str | None, element: str) -> Operation:
     namespace, _, name = element.rpartition(":")
     if action:
-        operation = action.removeprefix(ACTION) if action.startswith(ACTION) else None
-        if operation not in OPERATIONS:
+        operation = registry.by_action(action)
+        if operation is None:
             raise SoapFault(
                 "ActionNotSupported",
                 ADDRESSING_NONE,
@@ -152,15 +162,19 @@ def _operation(action: str | None, element: str) -> str:
                 "mismatch at the EndpointDispatcher.",
             )
     else:  # no action: dispatched by the body element (a real WCF host would fault)
-        operation = name if name in OPERATIONS else None
+        operation = registry.exactly(name)
         if operation is None:
             raise SoapFault("ActionNotSupported", ADDRESSING_NONE, f"No operation '{name}' and no action given.")
-    if (namespace, name) != (SMS2_NS, operation):
+    if (namespace, name) != (registry.namespace, operation.name):
         raise _deserialization(
-            f"Expecting element '{operation}' from namespace '{SMS2_NS}'. Encountered element '{name}' "
-            f"from namespace '{namespace}'."
+            f"Expecting element '{operation.name}' from namespace '{registry.namespace}'. Encountered element "
+            f"'{name}' from namespace '{namespace}'."
         )
     return operation
+
+
+def _text(fields: dict[str, Any], name: str) -> str | None:
+    return text_of(fields.get(name), name)
 
 
 def _guid(fields: dict[str, Any], name: str) -> uuid.UUID:
@@ -171,57 +185,53 @@ def _guid(fields: dict[str, Any], name: str) -> uuid.UUID:
         return parse_guid(text)
     except ValueError:
         raise _deserialization(
-            f"There was an error while trying to deserialize parameter {SMS2_NS}:{name}. "
+            f"There was an error while trying to deserialize parameter {xml_codec.SMS2_NS}:{name}. "
             f"The value '{text}' cannot be parsed as the type 'Guid'."
         ) from None
 
 
-Result = SMSResponse | list[SMSResponse] | list[IncomingMessage] | bool
+_ARGUMENTS: dict[str, Callable[[dict[str, Any], str], Any]] = {
+    STRING: _text,
+    GUID: _guid,
+    ADVANCED_REQUEST: lambda fields, name: advanced_request_members(members(fields.get(name))),
+}
 
 
-def run(service: Service, envelope: Envelope) -> tuple[Result, list[Message]]:
-    """The operation an envelope names, through the same operations as REST."""
-    ops, fields, name = service.operations, envelope.fields, envelope.operation
-
-    def text(member: str) -> str | None:
-        return text_of(fields.get(member), member)
-
-    if name in ("SimpleSMSsend", "SimpleSMSsendWithPostback"):
-        url = text("StatusPostBackURL") if name == "SimpleSMSsendWithPostback" else None
-        sent = ops.simple_send(
-            text("PhoneNumber"), text("Message"), _guid(fields, "LicenseKey"), url, operation=name.lower()
-        )
-        return sent.responses[0], sent.messages
-    if name == "AdvancedSMSsend":
-        request = advanced_request_members(members(fields.get("AdvancedRequest")))
-        sent = ops.advanced_send(request)
-        return sent.responses, sent.messages
-    if name == "GetMessageStatus":
-        return ops.get_message_status(_guid(fields, "MessageID")), []
-    if name == "GetMessageStatusByReferenceID":
-        return ops.get_message_status_by_reference(text("ReferenceID"), _guid(fields, "LicenseKey")), []
-    if name == "GetUnreadIncomingMessages":
-        return ops.get_unread_incoming_messages(_guid(fields, "LicenseKey")), []
-    return ops.cancel_message(_guid(fields, "MessageID")), []
+def arguments(operation: Operation, fields: dict[str, Any]) -> tuple[Any, ...]:
+    """The wrapper's children as the operation's arguments, in signature order."""
+    return tuple(_ARGUMENTS[p.type](fields, p.name) for p in operation.signature)
 
 
-def render_result(operation: str, result: Result) -> str:
-    if isinstance(result, bool):
-        value = "true" if result else "false"
-        result_element = f"<{operation}Result>{value}</{operation}Result>"
-        return f'<{operation}Response xmlns="{SMS2_NS}">{result_element}</{operation}Response>'
-    if isinstance(result, SMSResponse):
-        inner = xml_codec.response_members(result)
-    else:
-        inner = "".join(
-            f"<SMSIncomingMessage>{incoming_members(item)}</SMSIncomingMessage>"
-            if isinstance(item, IncomingMessage)
-            else f"<SMSResponse>{xml_codec.response_members(item)}</SMSResponse>"
-            for item in result
-        )
-    opening = f'<{operation}Result xmlns:i="{XSI_NS}"'
-    wrapped = f"{opening}>{inner}</{operation}Result>" if inner else f"{opening}/>"
-    return f'<{operation}Response xmlns="{SMS2_NS}">{wrapped}</{operation}Response>'
+def _responses(items: Any) -> str:
+    return "".join(f"<SMSResponse>{xml_codec.response_members(item)}</SMSResponse>" for item in items)
+
+
+def _incoming(items: Any) -> str:
+    return "".join(f"<SMSIncomingMessage>{incoming_members(item)}</SMSIncomingMessage>" for item in items)
+
+
+_MEMBERS: dict[str, Callable[[Any], str]] = {
+    SMS_RESPONSE: xml_codec.response_members,
+    SMS_RESPONSES: _responses,
+    INCOMING_MESSAGES: _incoming,
+}
+
+
+def render_result(namespace: str, operation: Operation, value: Any) -> str:
+    """``<OpResponse><OpResult>``: the value in CDYNE's member order."""
+    name = operation.name
+    if operation.result == BOOLEAN:
+        result_element = f"<{name}Result>{'true' if value else 'false'}</{name}Result>"
+        return f'<{name}Response xmlns="{namespace}">{result_element}</{name}Response>'
+    inner = _MEMBERS[operation.result](value)
+    opening = f'<{name}Result xmlns:i="{XSI_NS}"'
+    wrapped = f"{opening}>{inner}</{name}Result>" if inner else f"{opening}/>"
+    return f'<{name}Response xmlns="{namespace}">{wrapped}</{name}Response>'
+
+
+def _answer(registry: Registry, version: Version, operation: Operation, relates_to: str | None, value: Any) -> bytes:
+    body = render_result(registry.namespace, operation, value)
+    return envelope(version, body, f"{registry.action(operation)}Response", relates_to)
 
 
 def envelope(version: Version, body: str, action: str | None = None, relates_to: str | None = None) -> bytes:
@@ -265,9 +275,8 @@ def _media_and_action(content_type: str | None) -> tuple[str, str | None]:
     return media.strip().lower(), action
 
 
-async def respond(service: Service, request: Request, version: Version) -> Reply | Response | Fault:
-    """Answer one SOAP request at the endpoint of ``version``."""
-    media_type = f"{version.media}; charset=utf-8"
+async def prepare(registry: Registry, config: Config, request: Request, version: Version) -> Call | Response:
+    """The call one SOAP request at the endpoint of ``version`` makes, or the answer that refuses it."""
     if request.method != "POST":
         return Response(f"SOAP {version.name} endpoint: POST an envelope.", 405, headers={"Allow": "POST"})
     media, action = _media_and_action(request.headers.get("content-type"))
@@ -281,24 +290,19 @@ async def respond(service: Service, request: Request, version: Version) -> Reply
         action = (request.headers.get("soapaction") or "").strip().strip('"') or None
     relates_to = None
     try:
-        body = await read_body(request.receive, request.headers.get("content-length"), service.config.max_body_bytes)
-        parsed = parse_envelope(body, version, action, service.config.soap12_require_addressing)
+        body = await read_body(request.receive, request.headers.get("content-length"), config.max_body_bytes)
+        parsed = parse_envelope(registry, body, version, action, config.soap12_require_addressing)
         relates_to = parsed.message_id
-        result, started = run(service, parsed)
+        args = arguments(parsed.operation, parsed.fields)
     except RequestError as error:
         if error.status != 400:
             return Response(error.detail, error.status, media_type="text/plain; charset=utf-8")
         return _fault(version, _deserialization(error.detail), relates_to)
     except SoapFault as fault:
         return _fault(version, fault, relates_to)
-    except FaultRequested as requested:
-        return requested.fault
-    if service.operations.response_delay:
-        await asyncio.sleep(service.operations.response_delay)  # real time: it tests the client's timeouts
-    content = envelope(
-        version, render_result(parsed.operation, result), f"{ACTION}{parsed.operation}Response", relates_to
-    )
-    return Reply(content, media_type, started)
+    render = functools.partial(_answer, registry, version, parsed.operation, relates_to)
+    codec = negotiate(request.headers.get("accept"), request.headers.get("content-type"), "xml")
+    return Call(parsed.operation, args, render, f"{version.media}; charset=utf-8", codec)
 
 
 def _fault(version: Version, fault: SoapFault, relates_to: str | None) -> Response:

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import logging
-import re
 import socket
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from fake_cdyne import Config, FakeServer
-from fake_cdyne.dates import postback_datetime
+from fake_cdyne.app import create_app
+from fake_cdyne.clock import ManualClock
 from fake_cdyne.postback_forms import url_encode
 from fake_cdyne.postback_urls import Refusal, destination
 from fake_cdyne.receiver import PostbackReceiver
+from fake_cdyne.server import ThreadedServer
 
 from .conftest import ZERO_GUID, message_id, send
+
+DOCUMENTED = datetime(2010, 5, 8, 2, 42, 36, tzinfo=UTC)  # the date of CDYNE's example postbacks
 
 
 @pytest.fixture
@@ -70,21 +73,31 @@ def test_url_encoding_is_dotnet_style() -> None:
     assert url_encode("-_.!*()~'\u00e9") == "-_.!*()%7e%27%c3%a9"
 
 
-def test_sent_postback_is_byte_exact(http: httpx.Client, key: str, receiver: PostbackReceiver) -> None:
-    sent = send(http, key, StatusPostBackURL=f"{receiver.url}/cdyne")
+@pytest.fixture
+def dated(receiver: PostbackReceiver) -> Iterator[httpx.Client]:
+    """A fake whose manual clock reads 5 seconds (its send delay) before CDYNE's documented example time."""
+    app = create_app(
+        Config(port=0, manual_clock=True, send_delay=5), clock=ManualClock(DOCUMENTED - timedelta(seconds=5))
+    )
+    with ThreadedServer(app) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+        yield client
+
+
+def test_sent_postback_is_byte_exact(dated: httpx.Client, key: str, receiver: PostbackReceiver) -> None:
+    sent = send(dated, key, StatusPostBackURL=f"{receiver.url}/cdyne")
+    dated.post("/_fake/clock/advance", json={"seconds": 5}).raise_for_status()
     (post,) = receiver.wait_for(1)
-    message = sent_message(http, key)
-    when = postback_datetime(datetime.fromisoformat(message["sent_at"]))
+    message = sent_message(dated, key)
+    # The documented packet's fields and order, its date "5/8/2010 2:42:36 AM" encoded as .NET encodes it.
     expected = (
         f"SMSSent=1&MessageID={message_id(sent.text)}&ReferenceID=&FromPhoneNumber={message['from']}"
-        f"&ToPhoneNumber=17575449510&SentTime={url_encode(when)}"
+        "&ToPhoneNumber=17575449510&SentTime=5%2f8%2f2010+2%3a42%3a36+AM"
     )
     assert post.text == expected
-    assert re.fullmatch(r"\d{1,2}%2f\d{1,2}%2f\d{4}\+\d{1,2}%3a\d\d%3a\d\d\+[AP]M", url_encode(when))
     assert post.path == "/cdyne"
     assert post.headers["user-agent"] == "CDYNE SMSv2"
     assert post.headers["content-type"] == "application/x-www-form-urlencoded"
-    (entry,) = journal(http, key, 1)
+    (entry,) = journal(dated, key, 1)
     assert (entry["kind"], entry["state"], entry["body"]) == ("sent", "delivered", expected)
     assert entry["attempts"][0]["status"] == 200  # type: ignore[index]
 
@@ -102,18 +115,18 @@ def test_reference_id_is_in_the_sent_postback(http: httpx.Client, key: str, rece
     assert "&ReferenceID=order+7%2f8&" in post.text
 
 
-def test_reply_postback_goes_to_the_matched_message(http: httpx.Client, key: str, receiver: PostbackReceiver) -> None:
-    sent = send(http, key, StatusPostBackURL=f"{receiver.url}/m")
-    incoming = http.post(
+def test_reply_postback_goes_to_the_matched_message(dated: httpx.Client, key: str, receiver: PostbackReceiver) -> None:
+    sent = send(dated, key, StatusPostBackURL=f"{receiver.url}/m")
+    dated.post("/_fake/clock/advance", json={"seconds": 5 + 12 * 3600}).raise_for_status()  # 2:42:36 PM
+    incoming = dated.post(
         "/_fake/incoming", json={"license_key": key, "from": "+1 757 544 9510", "message": "Yes, 5:30 & OK"}
     ).json()
     posts = receiver.wait_for(2)
     reply = next(p for p in posts if p.kind == "reply")
-    when = url_encode(postback_datetime(datetime.fromisoformat(incoming["received_at"])))
     assert reply.text == (
         f"SMSResponse=1&MessageID={incoming['incoming_message_id']}&MatchedMessageID={message_id(sent.text)}"
-        f"&ReferenceID=&FromPhoneNumber=17575449510&ToPhoneNumber={incoming['to']}&ResponseReceiveDate={when}"
-        "&Message=Yes%2c+5%3a30+%26+OK"
+        f"&ReferenceID=&FromPhoneNumber=17575449510&ToPhoneNumber={incoming['to']}"
+        "&ResponseReceiveDate=5%2f8%2f2010+2%3a42%3a36+PM&Message=Yes%2c+5%3a30+%26+OK"
     )
 
 

@@ -15,13 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fake_cdyne import Config, FakeServer, PostbackReceiver
+from fake_cdyne.sms2 import SMS2
 
 from .conftest import send
 
-OPERATIONS = [
-    "SimpleSMSsend", "SimpleSMSsendWithPostback", "AdvancedSMSsend", "GetMessageStatus",
-    "GetMessageStatusByReferenceID", "GetUnreadIncomingMessages", "CancelMessage",
-]  # fmt: skip
+OPERATIONS = list(SMS2.names)
 NAMES = ["PhoneNumber", "Message", "LicenseKey", "StatusPostBackURL", "MessageID", "ReferenceID", "licensekey"]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

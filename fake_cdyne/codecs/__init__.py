@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ..model import IncomingMessage, SMSResponse
-from ..operations import AdvancedRequest
+from ..requests import AdvancedRequest
 
 
 class Codec(Protocol):

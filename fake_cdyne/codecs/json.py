@@ -15,7 +15,7 @@ from typing import Any
 from ..dates import JSON_DATE_FORM, parse_json_date, wcf_json_date
 from ..errors import BadBody, BadParameter
 from ..model import EMPTY_GUID, IncomingMessage, SMSResponse
-from ..operations import AdvancedRequest, SMSRequest
+from ..requests import AdvancedRequest, SMSRequest
 from ..values import parse_guid
 
 media_type = "application/json; charset=utf-8"

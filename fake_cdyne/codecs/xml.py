@@ -18,7 +18,7 @@ import xmltodict
 from ..dates import XML_DATETIME_FORM, parse_xml_datetime, xml_datetime
 from ..errors import BadBody, BadParameter
 from ..model import EMPTY_GUID, IncomingMessage, SMSResponse
-from ..operations import AdvancedRequest, SMSRequest
+from ..requests import AdvancedRequest, SMSRequest
 from ..values import parse_bool, parse_guid
 
 media_type = "application/xml; charset=utf-8"

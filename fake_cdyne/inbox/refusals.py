@@ -19,8 +19,10 @@ from ..codecs.xml import advanced_request_members, members, text_of
 from ..dates import quantise
 from ..errors import RequestError
 from ..model import EMPTY_GUID
-from ..operations import AdvancedRequest
-from ..rest import PREFIX, SECURE_PREFIX, body_codec
+from ..requests import AdvancedRequest
+from ..endpoint import PREFIX, SECURE_PREFIX
+from ..rest import body_codec
+from ..sms2 import SMS2
 from ..traffic import Exchange
 from ..values import normalise_phone, parse_guid
 
@@ -51,11 +53,11 @@ def _guid(text: str | None) -> uuid.UUID:
 
 
 def _soap(exchange: Exchange, version: soap.Version) -> Recipients | None:
-    envelope = soap.parse_envelope(bytes(exchange.body), version, None)
+    envelope = soap.parse_envelope(SMS2, bytes(exchange.body), version, None)
     fields = envelope.fields
-    if envelope.operation == "AdvancedSMSsend":
+    if envelope.operation.name == "AdvancedSMSsend":
         return _advanced(advanced_request_members(members(fields.get("AdvancedRequest"))))
-    if envelope.operation.lower() not in SIMPLE:
+    if envelope.operation.name.lower() not in SIMPLE:
         return None
     phone, text = text_of(fields.get("PhoneNumber"), "PhoneNumber"), text_of(fields.get("Message"), "Message")
     return _guid(text_of(fields.get("LicenseKey"), "LicenseKey")), [(phone or "", text or "")]

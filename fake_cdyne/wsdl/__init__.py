@@ -1,7 +1,8 @@
 """The service's metadata: the WSDL at ``/sms.svc?wsdl``, its import ``?wsdl=wsdl0``, the schemas
 ``?xsd=xsd0`` to ``xsd3`` and ``?disco``, equivalent to CDYNE's, with every address naming the fake.
 
-The schemas are templates beside this file; the WSDL is written from the table of operations.
+The schemas are templates beside this file; the WSDL is written from the operation table
+(``sms2.py``): its messages, port type and bindings name each operation and its SOAP action.
 """
 
 from __future__ import annotations
@@ -10,12 +11,8 @@ from functools import cache
 from pathlib import Path
 
 from ..model import SMSError
+from ..sms2 import SMS2
 
-OPERATIONS = (
-    "SimpleSMSsend", "SimpleSMSsendWithPostback", "AdvancedSMSsend", "GetMessageStatus",
-    "GetMessageStatusByReferenceID", "GetUnreadIncomingMessages", "CancelMessage",
-)  # fmt: skip
-ACTION = "http://sms2.cdyne.com/Isms/"
 XSD_NAMES = ("xsd0", "xsd1", "xsd2", "xsd3")
 
 _NAMESPACES = (
@@ -77,10 +74,10 @@ def _binding(name: str, soap: str, policy: bool) -> str:
     if policy:
         lines.append(f'    <wsp:PolicyReference URI="#{name}_policy" />')
     lines.append(f'    <{soap}:binding transport="http://schemas.xmlsoap.org/soap/http" />')
-    for op in OPERATIONS:
+    for op in SMS2:
         lines += [
-            f'    <wsdl:operation name="{op}">',
-            f'      <{soap}:operation soapAction="{ACTION}{op}" style="document" />',
+            f'    <wsdl:operation name="{op.name}">',
+            f'      <{soap}:operation soapAction="{SMS2.action(op)}" style="document" />',
             f'      <wsdl:input>\n        <{soap}:body use="literal" />\n      </wsdl:input>',
             f'      <wsdl:output>\n        <{soap}:body use="literal" />\n      </wsdl:output>',
             "    </wsdl:operation>",
@@ -108,18 +105,19 @@ def main_wsdl(base: str, secure_base: str) -> str:
         for name, ns in zip(XSD_NAMES, namespaces, strict=True)
     ]
     parts.append("    </xsd:schema>\n  </wsdl:types>\n")
-    for op in OPERATIONS:
-        for direction, element in (("Input", op), ("Output", f"{op}Response")):
+    for name in SMS2.names:
+        for direction, element in (("Input", name), ("Output", f"{name}Response")):
             parts.append(
-                f'  <wsdl:message name="Isms_{op}_{direction}Message">\n'
+                f'  <wsdl:message name="Isms_{name}_{direction}Message">\n'
                 f'    <wsdl:part name="parameters" element="tns:{element}" />\n  </wsdl:message>\n'
             )
     parts.append('  <wsdl:portType name="Isms">\n')
-    for op in OPERATIONS:
+    for op in SMS2:
+        name, action = op.name, SMS2.action(op)
         parts.append(
-            f'    <wsdl:operation name="{op}">\n'
-            f'      <wsdl:input wsaw:Action="{ACTION}{op}" message="tns:Isms_{op}_InputMessage" />\n'
-            f'      <wsdl:output wsaw:Action="{ACTION}{op}Response" message="tns:Isms_{op}_OutputMessage" />\n'
+            f'    <wsdl:operation name="{name}">\n'
+            f'      <wsdl:input wsaw:Action="{action}" message="tns:Isms_{name}_InputMessage" />\n'
+            f'      <wsdl:output wsaw:Action="{action}Response" message="tns:Isms_{name}_OutputMessage" />\n'
             "    </wsdl:operation>\n"
         )
     parts.append("  </wsdl:portType>\n")
