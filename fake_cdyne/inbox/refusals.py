@@ -17,10 +17,10 @@ from .. import soap
 from ..codecs.query import Query
 from ..codecs.xml import advanced_request_members, members, text_of
 from ..dates import quantise
+from ..endpoint import PREFIX, SECURE_PREFIX
 from ..errors import RequestError
 from ..model import EMPTY_GUID
 from ..requests import AdvancedRequest
-from ..endpoint import PREFIX, SECURE_PREFIX
 from ..rest import body_codec
 from ..sms2 import SMS2
 from ..traffic import Exchange
