@@ -7,6 +7,7 @@ every ``/`` in a string escaped, a null ReferenceID left out, a null array as ``
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -69,6 +70,23 @@ def boolean(value: bool) -> bytes:
 # ---- requests ----------------------------------------------------------------------------------
 
 
+# A \uD800-\uDFFF escape in the JSON text: only then can a string hold a lone surrogate.
+LONE_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """Each lone surrogate (a pair is one character by now) as U+FFFD, as .NET writes such a string in
+    UTF-8: the text can then be stored, shown and posted back like any other."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
 def advanced_request(body: bytes) -> AdvancedRequest:
     try:
         document = json.loads(body.decode("utf-8-sig"))
@@ -76,6 +94,8 @@ def advanced_request(body: bytes) -> AdvancedRequest:
         raise BadBody("The JSON body is not UTF-8.") from None
     except (json.JSONDecodeError, RecursionError) as error:
         raise BadBody(f"The body is not valid JSON: {error}.") from None
+    if LONE_SURROGATE_ESCAPE.search(body):
+        document = _without_lone_surrogates(document)
     fields = _object(document, "SMSAdvancedRequest")
     requests = fields.get("smsrequests")
     if requests is not None and not isinstance(requests, list):
