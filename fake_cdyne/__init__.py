@@ -7,8 +7,9 @@ plugin, in every project that installs fake-cdyne) does not load the server stac
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 from typing import TYPE_CHECKING, Any
+
+from .version import __version__
 
 if TYPE_CHECKING:
     from .app import create_app
@@ -19,11 +20,6 @@ if TYPE_CHECKING:
     from .model import SMSError
     from .receiver import PostbackReceiver, ReceivedPost
     from .server import FakeServer, ServerFailed
-
-try:
-    __version__ = importlib.metadata.version("fake-cdyne")
-except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0+unknown"
 
 _MODULES = {
     "create_app": "app",

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from . import __version__
 from .config import ENV_PREFIX, Config
 from .errors import FakeCdyneError
 from .scenario_files import SCHEMA_PATH, ScenarioError, load_scenarios
 from .server import serve
+from .version import __version__
 
 # The settings that have a command-line option; the others come only from the environment.
 OPTION_FIELDS = (

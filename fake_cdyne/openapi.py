@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import __version__
 from .inputs import ATTEMPTS, COUNT, SECONDS, SEED
+from .version import __version__
 
 DESCRIPTION = (
     "Drive and inspect the fake CDYNE SMS Notify! service. The service itself is at /sms.svc. "
