@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+from .errors import FakeCdyneError
 from .values import normalise_phone
 
 Record = TypeVar("Record")
@@ -135,7 +136,7 @@ class RecordedRequest:
         return _from_json(cls, data)
 
 
-class ControlAPIError(AssertionError):
+class ControlAPIError(FakeCdyneError, AssertionError):
     """The fake refused a control request; the message is the fake's own explanation."""
 
 

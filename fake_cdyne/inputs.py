@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from .errors import RequestError
 from .values import normalise_phone, parse_guid
 
 T = TypeVar("T")
@@ -27,10 +28,11 @@ YEAR = 365 * 24 * 3600
 MAX_COUNT = 1_000_000
 
 
-class ControlError(Exception):
+class ControlError(RequestError):
+    """A control request refused: ``{"error": detail}`` with a 4xx ``status``."""
+
     def __init__(self, detail: str, status: int = 400) -> None:
         super().__init__(detail)
-        self.detail = detail
         self.status = status
 
 

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from .codecs import xml as xml_codec
 from .codecs.xml import SMS2_NS, XSI_NS, advanced_request_members, incoming_members, members, text_of
-from .errors import BadBody, RequestError
+from .errors import BadBody, FakeCdyneError, RequestError
 from .exchange import Reply, read_body
 from .model import EMPTY_GUID, IncomingMessage, Message, SMSResponse
 from .scenario_model import Fault
@@ -46,7 +46,7 @@ SOAP11 = Version("1.1", "http://schemas.xmlsoap.org/soap/envelope/", "text/xml",
 SOAP12 = Version("1.2", "http://www.w3.org/2003/05/soap-envelope", "application/soap+xml", addressing=True)
 
 
-class SoapFault(Exception):
+class SoapFault(FakeCdyneError):
     """A fault as WCF sends it: a code (and the subcode's namespace) and a reason."""
 
     def __init__(self, subcode: str, namespace: str, reason: str) -> None:

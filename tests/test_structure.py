@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import fake_cdyne
+from fake_cdyne.errors import FakeCdyneError
 
 PACKAGE = Path(fake_cdyne.__file__).parent
 MODULES = sorted(path for path in PACKAGE.rglob("*.py") if path.name != "__init__.py" or path.parent != PACKAGE)
@@ -30,3 +32,23 @@ def test_no_module_imports_the_package_root() -> None:
                 continue
             found += [f"{path.relative_to(PACKAGE)}:{node.lineno} {name}" for name in sorted(names)]
     assert found == []
+
+
+def test_every_error_the_fake_raises_on_purpose_is_a_fake_cdyne_error() -> None:
+    """One root, so ``except FakeCdyneError`` catches what the fake means; private signals excepted."""
+    outside = []
+    for path in MODULES:
+        if path.name == "__main__.py":
+            continue  # importing it runs the command line
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        module = importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+        for name, value in vars(module).items():
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseException)
+                and value.__module__ == module.__name__
+                and not name.startswith("_")
+                and not issubclass(value, FakeCdyneError)
+            ):
+                outside.append(f"{module.__name__}.{name}")
+    assert outside == []
