@@ -52,3 +52,17 @@ def test_every_error_the_fake_raises_on_purpose_is_a_fake_cdyne_error() -> None:
             ):
                 outside.append(f"{module.__name__}.{name}")
     assert outside == []
+
+
+MOST_LINES = 400
+LONGER = {"scenario_files.py": 640}  # to split: the scenario checker and its YAML reader
+
+
+def test_no_module_is_over_400_lines() -> None:
+    """One concept per module; a module this long holds several."""
+    long = {
+        str(path.relative_to(PACKAGE)): lines
+        for path in MODULES
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > LONGER.get(path.name, MOST_LINES)
+    }
+    assert long == {}
