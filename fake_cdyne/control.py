@@ -73,7 +73,7 @@ def _account(service: Service, key: uuid.UUID) -> Account:
 
 def _message(service: Service, request: Request) -> Message:
     message_id = KEY.read_text("message id", request.path_params["message_id"])
-    message = service.store.messages.get(message_id)
+    message = service.store.message(message_id)
     if message is None:
         raise ControlError(f"no message {message_id}", 404)
     return message
@@ -84,21 +84,13 @@ async def health(request: Request) -> Response:
 
 
 async def messages(request: Request) -> Response:
-    service = _service(request)
-    key = _optional_key(request)
-    if key is None:
-        found = list(service.store.messages.values())
-    else:
-        account = service.store.accounts.get(key)
-        found = account.messages if account else []
+    found = _service(request).store.messages_of(_optional_key(request))
     return JSONResponse([message_json(m) for m in found])
 
 
 async def incoming_list(request: Request) -> Response:
-    service = _service(request)
-    key = _optional_key(request)
-    accounts = service.store.accounts.values() if key is None else [service.store.accounts.get(key)]
-    return JSONResponse([incoming_json(i) for a in accounts if a for i in a.incoming])
+    found = _service(request).store.incoming_of(_optional_key(request))
+    return JSONResponse([incoming_json(i) for i in found])
 
 
 async def incoming_post(request: Request) -> Response:
@@ -122,7 +114,7 @@ async def reset(request: Request) -> Response:
 async def account_get(request: Request) -> Response:
     service = _service(request)
     key = KEY.read_text("license_key", request.path_params["license_key"])
-    account = service.store.accounts.get(key)
+    account = service.store.find(key)
     if account is None:
         raise ControlError(f"no account for license key {key} yet", 404)
     return JSONResponse(account_json(account))
@@ -139,11 +131,10 @@ async def account_put(request: Request) -> Response:
             dids=body.optional("dids", Phones(empty=False)),
             suspended=body.optional("suspended", FLAG),
             blocked=body.optional("blocked", Phones()),
+            postback_url=postback_url,
         )
     except ValueError as error:
         raise ControlError(str(error)) from None
-    if postback_url is not None:
-        account.postback_url = postback_url or None
     return JSONResponse(account_json(account))
 
 

@@ -65,11 +65,13 @@ class Service:
 
     def _declare(self, accounts: Iterable[AccountSpec]) -> None:
         for spec in accounts:
-            account = self.store.declare(
-                spec.license_key, dids=list(spec.dids) or None, suspended=spec.suspended, blocked=spec.blocked
+            self.store.declare(
+                spec.license_key,
+                dids=list(spec.dids) or None,
+                suspended=spec.suspended,
+                blocked=spec.blocked,
+                postback_url=spec.postback_url,
             )
-            if spec.postback_url is not None:
-                account.postback_url = spec.postback_url or None
 
     def install_scenario(self, license_key: uuid.UUID, scenario: Scenario) -> None:
         """Rules and account settings for one license key, ahead of the files' rules."""
