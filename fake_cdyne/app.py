@@ -68,7 +68,7 @@ class FakeCdyneApp(Starlette):
                 self.service.events.publish("request")
 
 
-def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock | None = None) -> Starlette:
+def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock | None = None) -> FakeCdyneApp:
     service = Service(config or Config(), clock=clock)
 
     @contextlib.asynccontextmanager

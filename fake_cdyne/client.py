@@ -327,6 +327,11 @@ class FakeCdyneClient:
         """Forget this key's account, messages and postbacks."""
         self._call("POST", "/reset", json={"license_key": self.license_key})
 
+    def settings(self) -> dict[str, Any]:
+        """The settings the fake runs with, scenario files' defaults applied (the token never shown)."""
+        found: dict[str, Any] = self._call("GET", "/settings")
+        return found
+
     def errors(self) -> list[dict[str, str]]:
         """Failures inside the fake itself (bugs), for every key."""
         found: list[dict[str, str]] = self._call("GET", "/errors")

@@ -300,6 +300,13 @@ async def openapi_json(request: Request) -> Response:
     return JSONResponse(openapi.document(base, secured=service.config.control_token is not None))
 
 
+async def settings(request: Request) -> Response:
+    """The settings in effect (scenario files' defaults applied); the control token only as "(set)"."""
+    shown = dataclasses.asdict(_service(request).config)
+    shown["control_token"] = "(set)" if shown["control_token"] is not None else None
+    return JSONResponse(shown)
+
+
 async def errors(request: Request) -> Response:
     service = _service(request)
     return JSONResponse([{"at": iso(e.at), "where": e.where, "error": e.error} for e in service.errors])
@@ -332,6 +339,7 @@ routes = [
     Route("/requests", requests_log),
     Route("/clock", clock_get),
     Route("/clock/advance", clock_advance, methods=["POST"]),
+    Route("/settings", settings),
     Route("/errors", errors),
     Route("/openapi.json", openapi_json),
     Route("/inbox", inbox_json),

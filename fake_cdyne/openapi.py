@@ -284,6 +284,14 @@ ROUTES: list[tuple[str, str, str, list[tuple[str, str, bool]], dict[str, Any] | 
         {"required": ["seconds"], "properties": {"seconds": SECONDS.schema()}},
         {"type": "object"},
     ),
+    (
+        "get",
+        "/_fake/settings",
+        "The settings in effect: the configuration with scenario files' defaults applied",
+        [],
+        None,
+        {"type": "object"},
+    ),
     ("get", "/_fake/errors", "Failures inside the fake", [], None, {"type": "array"}),
     ("get", "/_fake/openapi.json", "This document", [], None, {"type": "object"}),
     (
