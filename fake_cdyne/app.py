@@ -94,7 +94,7 @@ def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock
             Mount(
                 "/_fake",
                 routes=control.routes,
-                middleware=[Middleware(ControlGuard, config=service.config)],
+                middleware=[Middleware(ControlGuard, config=service.config, open_paths=control.OPEN_PATHS)],
             ),
         ],
         lifespan=lifespan,

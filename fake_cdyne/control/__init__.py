@@ -219,3 +219,4 @@ TABLE: list[ControlRoute] = [
 ]
 
 routes = starlette_routes(TABLE)
+OPEN_PATHS = tuple(route.path for route in TABLE if route.open)  # the guard lets these through
