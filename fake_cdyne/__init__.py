@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from .receiver import PostbackReceiver, ReceivedPost
     from .server import FakeServer, ServerFailed
 
-
 _MODULES = {
     "create_app": "app",
     "ControlAPIError": "client",

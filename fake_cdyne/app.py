@@ -69,7 +69,7 @@ class FakeCdyneApp(Starlette):
                 self.service.events.publish("request")
 
 
-def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock | None = None) -> Starlette:
+def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock | None = None) -> FakeCdyneApp:
     service = Service(config or Config(), clock=clock)
 
     @contextlib.asynccontextmanager
@@ -95,7 +95,7 @@ def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock
             Mount(
                 "/_fake",
                 routes=control.routes,
-                middleware=[Middleware(ControlGuard, config=service.config)],
+                middleware=[Middleware(ControlGuard, config=service.config, open_paths=control.OPEN_PATHS)],
             ),
         ],
         lifespan=lifespan,

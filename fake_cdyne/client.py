@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+from .errors import FakeCdyneError
 from .values import normalise_phone
 
 Record = TypeVar("Record")
@@ -135,7 +136,7 @@ class RecordedRequest:
         return _from_json(cls, data)
 
 
-class ControlAPIError(AssertionError):
+class ControlAPIError(FakeCdyneError, AssertionError):
     """The fake refused a control request; the message is the fake's own explanation."""
 
 
@@ -325,6 +326,11 @@ class FakeCdyneClient:
     def reset(self) -> None:
         """Forget this key's account, messages and postbacks."""
         self._call("POST", "/reset", json={"license_key": self.license_key})
+
+    def settings(self) -> dict[str, Any]:
+        """The settings the fake runs with, scenario files' defaults applied (the token never shown)."""
+        found: dict[str, Any] = self._call("GET", "/settings")
+        return found
 
     def errors(self) -> list[dict[str, str]]:
         """Failures inside the fake itself (bugs), for every key."""

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from .errors import FakeCdyneError
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
@@ -40,11 +42,11 @@ class ManualClock:
         self._now = moment
 
 
-class ClockIsNotManual(Exception):
+class ClockIsNotManual(FakeCdyneError):
     """advance() was called on a fake running on the system clock."""
 
 
-class ClockOutOfRange(Exception):
+class ClockOutOfRange(FakeCdyneError):
     """advance() would move the clock past ``LAST``."""
 
 

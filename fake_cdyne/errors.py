@@ -1,9 +1,26 @@
-"""fake-cdyne's own exceptions.
+"""fake-cdyne's own exceptions: every error it raises on purpose is a ``FakeCdyneError``.
 
-``FakeCdyneError`` is the root. ``RequestError`` and its subclasses carry the HTTP status and a
-message naming what was wrong with a client's request; the codecs raise them and the HTTP layer turns
-them into short, specific responses (never a traceback). ``ConfigError`` is a problem with the fake's
-own configuration, reported before the server starts.
+The tree (where each lives, when it is not here)::
+
+    FakeCdyneError
+    ├── ConfigError             the settings or a scenario file are invalid: reported before the server starts
+    │   └── ScenarioError       (scenario_files) every problem of a scenario, each naming file, line and key
+    ├── RequestError            a client's request refused before any CDYNE logic: status + a sentence
+    │   ├── BadParameter, BadBody, PayloadTooLarge, UriTooLong, UnsupportedMediaType
+    │   └── ControlError        (inputs) a control API request refused: {"error": ...} with its 4xx
+    ├── SoapFault               (soap) a fault answered as WCF does: code, subcode, reason
+    ├── FaultRequested          (scenarios) a scenario asks for an HTTP fault instead of CDYNE's answer
+    ├── ClockIsNotManual        (clock) the clock was moved on a fake with the system clock (a 409)
+    ├── ClockOutOfRange         (clock) the manual clock would pass its last day (a 400)
+    ├── PostFailed              (form_post) a postback attempt failed; its text is what the journal records
+    ├── ServerFailed            (server) the server did not start or stop within its deadline
+    ├── ControlAPIError         (client) the fake refused a control request; also an AssertionError
+    └── ContainerNotReady       (testcontainers) the container stopped or never got healthy; a RuntimeError
+
+The HTTP layer turns ``RequestError``, ``ControlError`` and ``SoapFault`` into short, specific answers
+(never a traceback). Any other exception reaching it is a bug in the fake: a 500 that ``/_fake/errors``
+lists. Private exceptions (``_Stale``, ``_NoDoctype``, ``_Limit``) are signals inside one module that
+never leave it.
 """
 
 from __future__ import annotations

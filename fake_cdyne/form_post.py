@@ -19,11 +19,13 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from .errors import FakeCdyneError
+
 _Key = tuple[str, str, int]
 _PLANS_KEPT = 1024  # distinct URLs whose request head is kept ready
 
 
-class PostFailed(Exception):
+class PostFailed(FakeCdyneError):
     """A failed attempt; its text is what the journal records (``ConnectError: ...``)."""
 
 

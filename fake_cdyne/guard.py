@@ -9,13 +9,14 @@
   project's client and the inbox page do, and a request with no body needs no type (curl -X POST).
 - 401: with a control token, the bearer token is missing or wrong.
 
-``/_fake/health`` is open to any Host and without the token: it tells nothing.
+The routes declared ``open`` (``/_fake/health``) are open to any Host and without the token: they tell nothing.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import secrets
+from collections.abc import Iterable
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -90,13 +91,14 @@ def _declares_json(headers: dict[bytes, bytes]) -> bool:
 class ControlGuard:
     """The checks above, in that order, for every route under /_fake/."""
 
-    def __init__(self, app: ASGIApp, config: Config) -> None:
+    def __init__(self, app: ASGIApp, config: Config, open_paths: Iterable[str] = ("/health",)) -> None:
         self.app = app
         self.config = config
+        self.open_paths = tuple(open_paths)  # under the mount: "/health"
         self.token = f"Bearer {config.control_token}".encode() if config.control_token else None
 
     def refusal(self, scope: Scope) -> JSONResponse | None:
-        if scope["path"].endswith("/health"):
+        if scope["path"].endswith(self.open_paths):
             return None
         headers = dict(scope["headers"])
         method: str = scope["method"]

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from .errors import RequestError
 from .values import normalise_phone, parse_guid
 
 T = TypeVar("T")
@@ -27,10 +28,11 @@ YEAR = 365 * 24 * 3600
 MAX_COUNT = 1_000_000
 
 
-class ControlError(Exception):
+class ControlError(RequestError):
+    """A control request refused: ``{"error": detail}`` with a 4xx ``status``."""
+
     def __init__(self, detail: str, status: int = 400) -> None:
         super().__init__(detail)
-        self.detail = detail
         self.status = status
 
 
@@ -53,6 +55,10 @@ class Kind(Generic[T]):
 
     def refuse(self, name: str, value: object) -> ControlError:
         return ControlError(f"{name} must be {self.describe()}, not {_shown(value)}")
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON schema of what it accepts, for the OpenAPI document."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +123,9 @@ class Flag(Kind[bool]):
             raise self.refuse(name, value)
         return value
 
+    def schema(self) -> dict[str, Any]:
+        return {"type": "boolean"}
+
 
 class Text(Kind[str]):
     """A string; with ``null_is_empty``, null is "" (a setting being cleared)."""
@@ -134,6 +143,9 @@ class Text(Kind[str]):
             raise self.refuse(name, value)
         return value
 
+    def schema(self) -> dict[str, Any]:
+        return {"type": ["string", "null"] if self.null_is_empty else "string"}
+
 
 class Key(Kind[uuid.UUID]):
     def describe(self) -> str:
@@ -146,6 +158,9 @@ class Key(Kind[uuid.UUID]):
             return parse_guid(value)
         except ValueError:
             raise ControlError(f"{name} {_shown(value)} is not a GUID") from None
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "format": "uuid"}
 
 
 class Phone(Kind[str]):
@@ -160,6 +175,9 @@ class Phone(Kind[str]):
             raise ControlError(f"{name} {_shown(value)} is not a phone number")
         return number
 
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string"}
+
 
 class Phones(Kind[list[str]]):
     def __init__(self, *, empty: bool = True) -> None:
@@ -173,6 +191,9 @@ class Phones(Kind[list[str]]):
             raise self.refuse(name, value)
         return [PHONE.read(f"{name}[]", item) for item in value]
 
+    def schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "string"}, "minItems": 0 if self.empty else 1}
+
 
 class Object(Kind[dict[str, Any]]):
     def describe(self) -> str:
@@ -182,6 +203,9 @@ class Object(Kind[dict[str, Any]]):
         if not isinstance(value, dict):
             raise self.refuse(name, value)
         return value
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "object"}
 
 
 KEY = Key()

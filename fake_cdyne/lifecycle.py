@@ -63,17 +63,14 @@ class Lifecycle:
                 self._schedule_sending(message)
 
     def _announce_created(self, message: Message) -> None:
-        account = self.store.accounts.get(message.license_key)
+        account = self.store.find(message.license_key)
         if account is not None:
             self._announce(LifeEvent("created", account, message=message))
 
     def _queue(self, message: Message) -> None:
         if message.state is not MessageState.SCHEDULED:
             return  # cancelled meanwhile
-        message.state = MessageState.QUEUED
-        account = self.store.accounts.get(message.license_key)
-        if account is not None:
-            account.last_to[message.to_number] = message
+        self.store.queue(message)
         self._schedule_sending(message)
 
     def _schedule_sending(self, message: Message) -> None:
@@ -85,7 +82,7 @@ class Lifecycle:
         self.scheduler.call_at(self.scheduler.clock.now() + delay, lambda: self._send(message), message.license_key)
 
     def _send(self, message: Message) -> None:
-        account = self.store.accounts.get(message.license_key)
+        account = self.store.find(message.license_key)
         if message.state is not MessageState.QUEUED or account is None:
             return  # cancelled, or its account was reset
         life = message.life
@@ -117,12 +114,12 @@ class Lifecycle:
             )
 
     def _reply(self, account: Account, message: Message, text: str) -> None:
-        if self.store.accounts.get(account.license_key) is account:  # not reset meanwhile
+        if self.store.find(account.license_key) is account:  # not reset meanwhile
             self.receive(account, message.to_number, text, message.from_number)
 
     def refuse(self, message: Message, attempts: int) -> None:
         """The carrier refuses the message (a landline): ``attempts`` tries, then it is cancelled."""
-        account = self.store.accounts.get(message.license_key)
+        account = self.store.find(message.license_key)
         message.state = MessageState.CANCELLED
         message.sent_at = None
         message.refused_at = quantise(self.scheduler.clock.now())
@@ -133,7 +130,7 @@ class Lifecycle:
 
     def receipt(self, message: Message, code: str, description: str) -> None:
         """The carrier reports delivery (or not) of a sent message."""
-        account = self.store.accounts.get(message.license_key)
+        account = self.store.find(message.license_key)
         message.receipts += (Receipt(quantise(self.scheduler.clock.now()), code, description),)
         if account is not None:
             self._announce(LifeEvent("receipt", account, message=message, code=code, description=description))
@@ -157,14 +154,13 @@ class Lifecycle:
         self._announce(LifeEvent("incoming", account, message=matched, incoming=incoming))
         return Received(incoming, matched, auto_reply)
 
-    @staticmethod
-    def _act_on_keyword(account: Account, from_number: str, text: str) -> str | None:
+    def _act_on_keyword(self, account: Account, from_number: str, text: str) -> str | None:
         keyword = text.strip().upper()
         if keyword in STOP_WORDS:
-            account.blocked.add(from_number)
+            self.store.block(account, from_number)
             return STOP_REPLY
         if keyword == "RESUME":
-            account.blocked.discard(from_number)
+            self.store.unblock(account, from_number)
             return RESUME_REPLY
         if keyword == "HELP":
             return HELP_REPLY

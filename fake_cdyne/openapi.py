@@ -1,14 +1,15 @@
 """The OpenAPI 3.1 document of the control API, served at ``/_fake/openapi.json``.
 
-Built from one table of routes so that it stays short; a test checks that it names every route the
-control API has, and that it is a valid OpenAPI document.
+Made from the control API's one table of routes (``control.TABLE``, declared with ``routing``): each
+route's inputs give its parameters and body, with their kinds' ranges; a test checks that the
+document is valid and names every route served.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .inputs import ATTEMPTS, COUNT, SECONDS, SEED
+from .routing import ControlRoute, Input
 from .version import __version__
 
 DESCRIPTION = (
@@ -19,7 +20,6 @@ DESCRIPTION = (
 )
 GUID = {"type": "string", "format": "uuid"}
 TIME = {"type": ["string", "null"], "format": "date-time"}
-KEY = ("license_key", "the account's license key (a GUID)")
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "properties": {"error": {"type": "string"}, "problems": {"type": "array"}}},
@@ -101,248 +101,71 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
-# method, path, summary, query parameters (name, description, required), request body, response schema
-ROUTES: list[tuple[str, str, str, list[tuple[str, str, bool]], dict[str, Any] | None, dict[str, Any] | None]] = [
-    ("get", "/_fake/health", "Whether the fake is up", [], None, {"type": "object"}),
-    (
-        "get",
-        "/_fake/messages",
-        "Messages sent, oldest first",
-        [(*KEY, False)],
-        None,
-        {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
-    ),
-    (
-        "get",
-        "/_fake/incoming",
-        "Texts received from phones",
-        [(*KEY, False)],
-        None,
-        {"type": "array", "items": {"$ref": "#/components/schemas/Incoming"}},
-    ),
-    (
-        "post",
-        "/_fake/incoming",
-        "A phone texts the fake",
-        [],
-        {
-            "required": ["license_key", "from", "message"],
-            "properties": {
-                "license_key": GUID,
-                "from": {"type": "string"},
-                "message": {"type": "string"},
-                "to": {"type": "string"},
-            },
-        },
-        {"$ref": "#/components/schemas/Incoming"},
-    ),
-    (
-        "post",
-        "/_fake/reset",
-        "Forget everything, or one license key",
-        [(*KEY, False)],
-        {"properties": {"license_key": GUID}},
-        {"type": "object"},
-    ),
-    ("get", "/_fake/accounts/{license_key}", "An account", [], None, {"$ref": "#/components/schemas/Account"}),
-    (
-        "put",
-        "/_fake/accounts/{license_key}",
-        "Declare or change an account",
-        [],
-        {
-            "properties": {
-                "dids": {"type": "array"},
-                "suspended": {"type": "boolean"},
-                "blocked": {"type": "array"},
-                "postback_url": {"type": "string"},
-            }
-        },
-        {"$ref": "#/components/schemas/Account"},
-    ),
-    (
-        "post",
-        "/_fake/messages/{message_id}/refuse",
-        "The carrier refuses a message",
-        [],
-        {"properties": {"attempts": ATTEMPTS.schema()}},
-        {"$ref": "#/components/schemas/Message"},
-    ),
-    (
-        "post",
-        "/_fake/messages/{message_id}/receipt",
-        "A delivery receipt",
-        [],
-        {"properties": {"code": {"type": "string", "pattern": "^[0-9]{3}$"}, "message": {"type": "string"}}},
-        {"$ref": "#/components/schemas/Message"},
-    ),
-    (
-        "get",
-        "/_fake/postbacks",
-        "Every postback and its attempts",
-        [(*KEY, False)],
-        None,
-        {"type": "array", "items": {"$ref": "#/components/schemas/Postback"}},
-    ),
-    (
-        "get",
-        "/_fake/postbacks/wait",
-        "Wait until postbacks finish (408 after the timeout)",
-        [
-            (*KEY, False),
-            ("count", "postbacks to wait for: 0 to 1,000,000", False),
-            ("attempts", "or attempts to wait for: 0 to 1,000,000", False),
-            ("timeout", "seconds: 0 to 3,600", False),
-        ],
-        None,
-        {"type": "array", "items": {"$ref": "#/components/schemas/Postback"}},
-    ),
-    (
-        "post",
-        "/_fake/postbacks/hold",
-        "Hold a key's postbacks",
-        [],
-        {"required": ["license_key"], "properties": {"license_key": GUID}},
-        {"type": "object"},
-    ),
-    (
-        "post",
-        "/_fake/postbacks/release",
-        "Release held postbacks",
-        [],
-        {
-            "required": ["license_key"],
-            "properties": {"license_key": GUID, "count": COUNT.schema(), "newest_first": {"type": "boolean"}},
-        },
-        {"type": "object"},
-    ),
-    (
-        "post",
-        "/_fake/postbacks/redeliver",
-        "Queue failed postbacks again (a key's, or all): one more attempt each, on the same journal entry",
-        [],
-        {"properties": {"license_key": GUID}},
-        {"type": "object", "properties": {"redelivered": {"type": "integer"}}},
-    ),
-    (
-        "put",
-        "/_fake/postbacks/chaos",
-        "Duplicate, drop or delay a key's postbacks",
-        [],
-        {
-            "required": ["license_key"],
-            "properties": {
-                "license_key": GUID,
-                "duplicate": {"type": "boolean"},
-                "drop": {"type": "boolean"},
-                "delay": SECONDS.schema(),
-                "jitter": SECONDS.schema(),
-                "seed": SEED.schema(),
-            },
-        },
-        {"type": "object"},
-    ),
-    (
-        "post",
-        "/_fake/scenario",
-        "Apply a scenario to one license key",
-        [],
-        {
-            "required": ["license_key"],
-            "properties": {
-                "license_key": GUID,
-                "scenario": {"type": "object"},
-                "text": {"type": "string"},
-                "source": {"type": "string"},
-            },
-        },
-        {"type": "object"},
-    ),
-    ("delete", "/_fake/scenario", "Drop a key's scenario", [(*KEY, True)], None, {"type": "object"}),
-    (
-        "get",
-        "/_fake/surprises",
-        "Requests no rule of a strict scenario matched",
-        [(*KEY, False)],
-        None,
-        {"type": "array"},
-    ),
-    (
-        "get",
-        "/_fake/requests",
-        "The newest requests to /sms.svc and their answers, oldest first",
-        [(*KEY, False), ("limit", "only the newest this many", False)],
-        None,
-        {"type": "array", "items": {"$ref": "#/components/schemas/Request"}},
-    ),
-    ("get", "/_fake/clock", "The fake's time", [], None, {"type": "object"}),
-    (
-        "post",
-        "/_fake/clock/advance",
-        "Move a manual clock",
-        [],
-        {"required": ["seconds"], "properties": {"seconds": SECONDS.schema()}},
-        {"type": "object"},
-    ),
-    ("get", "/_fake/errors", "Failures inside the fake", [], None, {"type": "array"}),
-    ("get", "/_fake/openapi.json", "This document", [], None, {"type": "object"}),
-    (
-        "get",
-        "/_fake/inbox",
-        "Conversations, for the web inbox",
-        [(*KEY, False), ("q", "a phone number or text to look for", False)],
-        None,
-        {"type": "array"},
-    ),
-    ("get", "/_fake/events", "Server-sent events: a notice whenever something changed", [], None, {"type": "string"}),
-]
+
+def ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _operation(
-    summary: str,
-    query: list[tuple[str, str, bool]],
-    body: dict[str, Any] | None,
-    result: dict[str, Any] | None,
-    path: str,
-) -> dict[str, Any]:
-    parameters = [
-        {"name": name, "in": "query", "required": required, "description": text, "schema": {"type": "string"}}
-        for name, text, required in query
-    ] + [
-        {"name": name, "in": "path", "required": True, "schema": GUID}
-        for name in ("license_key", "message_id")
-        if "{" + name + "}" in path
-    ]
+def array(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": ref(name)}
+
+
+def _parameter(declared: Input, where: str) -> dict[str, Any]:
+    described = f"{declared.note}: {declared.kind.describe()}" if declared.note else declared.kind.describe()
+    return {
+        "name": declared.name,
+        "in": where,
+        "required": declared.required or where == "path",
+        "description": described,
+        "schema": declared.schema or declared.kind.schema(),
+    }
+
+
+def _operation(route: ControlRoute) -> dict[str, Any]:
+    parameters = [_parameter(i, where) for i in route.inputs for where in i.where if where != "body"]
     operation: dict[str, Any] = {
-        "summary": summary,
+        "summary": route.summary,
         "responses": {
-            "200": {"description": "done", "content": {"application/json": {"schema": result or {}}}},
-            "4XX": {
-                "description": "refused",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            },
+            str(route.status): {"description": "done", "content": {"application/json": {"schema": route.answer or {}}}},
+            "4XX": {"description": "refused", "content": {"application/json": {"schema": ref("Error")}}},
         },
     }
     if parameters:
         operation["parameters"] = parameters
-    if body is not None:
-        schema = {"type": "object", **body}
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    members = [i for i in route.inputs if "body" in i.where]
+    if members:
+        schema: dict[str, Any] = {"type": "object"}
+        required = [i.name for i in members if i.required]
+        if required:
+            schema["required"] = required
+        schema["properties"] = {i.name: _member(i) for i in members}
+        content = {"application/json": {"schema": schema}}
+        operation["requestBody"] = {"required": bool(required), "content": content}  # else no body is {}
+    if route.open:
+        operation["security"] = []
     return operation
 
 
-def document(server_url: str, *, secured: bool) -> dict[str, Any]:
+def _member(declared: Input) -> dict[str, Any]:
+    schema = dict(declared.schema or declared.kind.schema())
+    schema["description"] = (
+        f"{declared.note}: {declared.kind.describe()}" if declared.note else declared.kind.describe()
+    )
+    return schema
+
+
+def document(table: list[ControlRoute], server_url: str, *, secured: bool) -> dict[str, Any]:
+    """The document for a table of control routes (each under /_fake), served at ``server_url``."""
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, summary, query, body, result in ROUTES:
-        paths.setdefault(path, {})[method] = _operation(summary, query, body, result, path)
+    for route in table:
+        operation = _operation(route)
+        if not secured:
+            operation.pop("security", None)
+        paths.setdefault(f"/_fake{route.path}", {})[route.method.lower()] = operation
     components: dict[str, Any] = {"schemas": SCHEMAS}
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {
-            "title": "fake-cdyne control API",
-            "version": __version__,
-            "description": DESCRIPTION,
-        },
+        "info": {"title": "fake-cdyne control API", "version": __version__, "description": DESCRIPTION},
         "servers": [{"url": server_url}],
         "paths": paths,
         "components": components,
@@ -350,5 +173,4 @@ def document(server_url: str, *, secured: bool) -> dict[str, Any]:
     if secured:
         components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
         doc["security"] = [{"bearer": []}]
-        paths["/_fake/health"]["get"]["security"] = []
     return doc

@@ -152,8 +152,6 @@ class Operations:
             life=outcome.life if outcome is not None else None,
         )
         self.store.add_message(account, message)
-        if not scheduled:
-            account.last_to[number] = message
         return SMSResponse.of(message, with_replies=False), message
 
     def _check(self, account: Account | None, sms: SMSRequest, number: str | None) -> tuple[SMSError, str | None]:

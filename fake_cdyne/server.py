@@ -205,8 +205,9 @@ class FakeServer(ThreadedServer):
     def __init__(
         self, config: Config | None = None, *, log_level: str = "warning", loop: str = "auto", http: str = "auto"
     ) -> None:
-        self.config = config or Config(port=0)
-        self.starlette = create_app(self.config)
+        self.starlette = create_app(config or Config(port=0))
+        # The settings in effect, scenario files' defaults applied: the very object the fake runs on.
+        self.config = self.starlette.service.config
         super().__init__(
             self.starlette,
             host=self.config.host,

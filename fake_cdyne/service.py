@@ -1,7 +1,9 @@
 """One fake CDYNE account system: clock, store, life cycle and operations wired together.
 
 Everything lives on this object (and the app that serves it), never in module globals, so several
-fakes with different settings can run in one process.
+fakes with different settings can run in one process. ``Service.config`` is the settings in effect
+(``settings_in_effect``): the one object every part reads, and what ``FakeServer.config`` and
+``GET /_fake/settings`` report.
 """
 
 from __future__ import annotations
@@ -37,15 +39,21 @@ class ErrorRecord:
     traceback: str = field(repr=False)
 
 
+def settings_in_effect(config: Config, scenarios: Iterable[Scenario]) -> Config:
+    """The settings asked for, with each scenario file's ``defaults`` and ``accept_unknown_keys``
+    applied over them in order (a later file wins)."""
+    for scenario in scenarios:
+        overrides = dict(scenario.defaults)
+        if scenario.accept_unknown_keys is not None:
+            overrides["accept_unknown_keys"] = scenario.accept_unknown_keys
+        config = dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
+    return config
+
+
 class Service:
     def __init__(self, config: Config, clock: SystemClock | ManualClock | None = None) -> None:
         scenarios = load_scenarios(config.scenarios)
-        for scenario in scenarios:
-            overrides = dict(scenario.defaults)
-            if scenario.accept_unknown_keys is not None:
-                overrides["accept_unknown_keys"] = scenario.accept_unknown_keys
-            config = dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
-        self.config = config
+        self.config = config = settings_in_effect(config, scenarios)
         self.clock = clock or (ManualClock() if config.manual_clock else SystemClock())
         self.errors: list[ErrorRecord] = []
         self.scheduler = Scheduler(self.clock, on_error=self._record_event_error)
@@ -65,11 +73,13 @@ class Service:
 
     def _declare(self, accounts: Iterable[AccountSpec]) -> None:
         for spec in accounts:
-            account = self.store.declare(
-                spec.license_key, dids=list(spec.dids) or None, suspended=spec.suspended, blocked=spec.blocked
+            self.store.declare(
+                spec.license_key,
+                dids=list(spec.dids) or None,
+                suspended=spec.suspended,
+                blocked=spec.blocked,
+                postback_url=spec.postback_url,
             )
-            if spec.postback_url is not None:
-                account.postback_url = spec.postback_url or None
 
     def install_scenario(self, license_key: uuid.UUID, scenario: Scenario) -> None:
         """Rules and account settings for one license key, ahead of the files' rules."""

@@ -21,7 +21,7 @@ from .codecs import xml as xml_codec
 from .codecs.query import negotiate
 from .codecs.xml import XSI_NS, advanced_request_members, incoming_members, members, text_of
 from .config import Config
-from .errors import BadBody, RequestError
+from .errors import BadBody, FakeCdyneError, RequestError
 from .exchange import Call, read_body
 from .model import EMPTY_GUID
 from .registry import (
@@ -56,7 +56,7 @@ SOAP11 = Version("1.1", "http://schemas.xmlsoap.org/soap/envelope/", "text/xml",
 SOAP12 = Version("1.2", "http://www.w3.org/2003/05/soap-envelope", "application/soap+xml", addressing=True)
 
 
-class SoapFault(Exception):
+class SoapFault(FakeCdyneError):
     """A fault as WCF sends it: a code (and the subcode's namespace) and a reason."""
 
     def __init__(self, subcode: str, namespace: str, reason: str) -> None:

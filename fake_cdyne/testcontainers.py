@@ -26,6 +26,7 @@ import httpx
 from testcontainers.core.container import DockerContainer
 
 from .client import FakeCdyneClient
+from .errors import FakeCdyneError
 
 DEFAULT_IMAGE = "ghcr.io/fake-cdyne/fake-cdyne:latest"
 PORT = 8080  # the image's FAKE_CDYNE_PORT on a bridge network
@@ -33,7 +34,7 @@ SCENARIO_DIR = "/scenarios"  # where scenario files given as host paths are moun
 SHIPPED_SCENARIOS = "/opt/fake-cdyne/scenarios"  # the image's copy of the ready files
 
 
-class ContainerNotReady(RuntimeError):
+class ContainerNotReady(FakeCdyneError, RuntimeError):
     """The container stopped, or did not answer its health check in time; the message has its logs."""
 
 

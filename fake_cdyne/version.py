@@ -1,4 +1,5 @@
-"""The installed package's version (written once, in pyproject.toml), for modules that name it."""
+"""The installed distribution's version, read once from its metadata (pyproject.toml is the one place
+it is written). A module of its own, so that no module imports the package root for it."""
 
 from __future__ import annotations
 

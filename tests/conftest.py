@@ -1,14 +1,20 @@
+"""What the tests share: the session's fakes and their clients, a receiver, a fake of a test's own
+(``start_fake``), fresh keys, and helpers to send and read the wire."""
+
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from fake_cdyne import Config, FakeServer
+from fake_cdyne import Config, FakeCdyneClient, FakeServer, PostbackReceiver
 
 DATA = Path(__file__).parent / "data"
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -51,6 +57,42 @@ def manual_http(manual_fake: FakeServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
+def client(fake: FakeServer) -> Iterator[FakeCdyneClient]:
+    """A control API client for the session's fake, with a fresh license key."""
+    with FakeCdyneClient(fake.url) as handle:
+        yield handle
+
+
+@pytest.fixture
+def receiver() -> Iterator[PostbackReceiver]:
+    """A real HTTP endpoint to post back to, on 127.0.0.1 and a free port."""
+    with PostbackReceiver() as running:
+        yield running
+
+
+@dataclass(frozen=True)
+class Started:
+    fake: FakeServer
+    http: httpx.Client  # for fake.url
+
+
+StartFake = Callable[..., Started]
+
+
+@pytest.fixture
+def start_fake() -> Iterator[StartFake]:
+    """``http = start_fake(send_delay=2).http``: a fake of the test's own with these settings (Config
+    fields; port 0) and an HTTP client for it, both stopped when the test ends."""
+    with contextlib.ExitStack() as stack:
+
+        def start(**settings: Any) -> Started:
+            fake = stack.enter_context(FakeServer(Config(**({"port": 0} | settings))))
+            return Started(fake, stack.enter_context(httpx.Client(base_url=fake.url, timeout=10)))
+
+        yield start
+
+
+@pytest.fixture
 def key() -> str:
     """A fresh license key: its own account, so tests never see each other's messages."""
     return str(uuid.uuid4())
@@ -61,6 +103,14 @@ def send(
 ) -> httpx.Response:
     params = {"PhoneNumber": phone, "Message": message, "LicenseKey": key, **extra}
     return http.get("/sms.svc/SimpleSMSsendWithPostback", params=params)
+
+
+def journal(http: httpx.Client, key: str, count: int, timeout: float = 5) -> list[dict[str, object]]:
+    """The key's postback journal once ``count`` postbacks have finished (a failure after ``timeout``)."""
+    reply = http.get("/_fake/postbacks/wait", params={"license_key": key, "count": count, "timeout": timeout})
+    assert reply.status_code == 200, reply.text
+    found: list[dict[str, object]] = reply.json()
+    return found
 
 
 def message_id(body: str) -> str:

@@ -29,6 +29,35 @@ def test_openapi_document_is_valid_and_names_every_route(http: httpx.Client, fak
     assert served == documented
 
 
+def test_each_input_is_documented_as_its_route_declares_it(http: httpx.Client, key: str) -> None:
+    """The document comes from the table the handlers read: ranges, requirements and statuses agree."""
+    paths = http.get("/_fake/openapi.json").json()["paths"]
+    (count,) = [p for p in paths["/_fake/postbacks/wait"]["get"]["parameters"] if p["name"] == "count"]
+    assert count["schema"] == {"type": "integer", "minimum": 0, "maximum": 1_000_000}
+    refused = http.get("/_fake/postbacks/wait", params={"count": 1_000_001})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "count must be a whole number from 0 to 1,000,000, not '1000001'"
+    incoming = paths["/_fake/incoming"]["post"]
+    assert incoming["requestBody"]["content"]["application/json"]["schema"]["required"] == [
+        "license_key",
+        "message",
+        "from",
+    ]
+    assert "201" in incoming["responses"]
+    answered = http.post("/_fake/incoming", json={"license_key": key, "from": "7575449510", "message": "hi"})
+    assert answered.status_code == 201
+    assert paths["/_fake/reset"]["post"]["requestBody"]["required"] is False
+    assert http.post("/_fake/reset", params={"license_key": key}).json() == {"reset": key}
+
+
+def test_a_handler_reads_only_what_its_route_declares() -> None:
+    from fake_cdyne.control import TABLE
+
+    health = next(route for route in TABLE if route.path == "/health")
+    with pytest.raises(KeyError, match="declares no input 'license_key'"):
+        health.input("license_key")
+
+
 @pytest.fixture(scope="module")
 def guarded() -> Iterator[FakeServer]:
     with FakeServer(Config(port=0, control_token="s3cret")) as server:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from fake_cdyne import Config, FakeServer
+from fake_cdyne import FakeServer
+
+from .conftest import StartFake
 
 JAVA_DEFAULT_ACCEPT = "text/html, image/gif, image/jpeg, */*; q=0.2"
 
@@ -41,12 +43,12 @@ def test_format_negotiation(fake: FakeServer, key: str, headers: dict[str, str],
         assert fmt(reply) == expected
 
 
-def test_default_format_json_applies_only_without_accept() -> None:
-    with FakeServer(Config(port=0, default_format="json")) as fake, httpx.Client(base_url=fake.url) as http:
-        http.headers.pop("Accept")
-        assert fmt(http.get("/sms.svc/CancelMessage")) == "xml" or http.get("/sms.svc/CancelMessage").text == "false"
-        assert http.get("/sms.svc/CancelMessage").text == "false"
-        assert http.get("/sms.svc/CancelMessage", headers={"Accept": "*/*"}).text.startswith("<boolean")
+def test_default_format_json_applies_only_without_accept(start_fake: StartFake) -> None:
+    http = start_fake(default_format="json").http
+    http.headers.pop("Accept")
+    assert fmt(http.get("/sms.svc/CancelMessage")) == "xml" or http.get("/sms.svc/CancelMessage").text == "false"
+    assert http.get("/sms.svc/CancelMessage").text == "false"
+    assert http.get("/sms.svc/CancelMessage", headers={"Accept": "*/*"}).text.startswith("<boolean")
 
 
 @pytest.mark.parametrize(

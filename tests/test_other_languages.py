@@ -10,12 +10,11 @@ import re
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fake_cdyne import FakeCdyneClient, FakeServer, PostbackReceiver
+from fake_cdyne import FakeCdyneClient, PostbackReceiver
 
 from .conftest import DATA
 
@@ -26,18 +25,6 @@ def run(command: list[str], cwd: Path) -> str:
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"{command}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
-
-
-@pytest.fixture
-def client(fake: FakeServer) -> Iterator[FakeCdyneClient]:
-    with FakeCdyneClient(fake.url) as handle:
-        yield handle
-
-
-@pytest.fixture
-def receiver() -> Iterator[PostbackReceiver]:
-    with PostbackReceiver() as running:
-        yield running
 
 
 def test_cdynes_java_sample(client: FakeCdyneClient, receiver: PostbackReceiver, tmp_path: Path) -> None:

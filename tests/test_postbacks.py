@@ -18,22 +18,9 @@ from fake_cdyne.postback_urls import Refusal, destination
 from fake_cdyne.receiver import PostbackReceiver
 from fake_cdyne.server import ThreadedServer
 
-from .conftest import ZERO_GUID, message_id, send
+from .conftest import ZERO_GUID, StartFake, journal, message_id, send
 
 DOCUMENTED = datetime(2010, 5, 8, 2, 42, 36, tzinfo=UTC)  # the date of CDYNE's example postbacks
-
-
-@pytest.fixture
-def receiver() -> Iterator[PostbackReceiver]:
-    with PostbackReceiver() as running:
-        yield running
-
-
-def journal(http: httpx.Client, key: str, count: int, timeout: float = 5) -> list[dict[str, object]]:
-    reply = http.get("/_fake/postbacks/wait", params={"license_key": key, "count": count, "timeout": timeout})
-    assert reply.status_code == 200, reply.text
-    found: list[dict[str, object]] = reply.json()
-    return found
 
 
 def attempts(http: httpx.Client, key: str, count: int) -> None:
@@ -242,11 +229,11 @@ def test_unusable_urls_are_journalled_and_others_still_delivered(
     assert http.get("/_fake/health").status_code == 200
 
 
-def test_slow_receiver_times_out(key: str, receiver: PostbackReceiver) -> None:
-    with FakeServer(Config(port=0, postback_timeout=0.3)) as fake, httpx.Client(base_url=fake.url) as http:
-        send(http, key, StatusPostBackURL=f"{receiver.url}/hang")
-        (entry,) = journal(http, key, 1)
-        assert entry["attempts"][0]["error"] == "timed out after 0.3 s"  # type: ignore[index]
+def test_slow_receiver_times_out(key: str, receiver: PostbackReceiver, start_fake: StartFake) -> None:
+    http = start_fake(postback_timeout=0.3).http
+    send(http, key, StatusPostBackURL=f"{receiver.url}/hang")
+    (entry,) = journal(http, key, 1)
+    assert entry["attempts"][0]["error"] == "timed out after 0.3 s"  # type: ignore[index]
 
 
 def test_retries_with_backoff_on_the_manual_clock(key: str, receiver: PostbackReceiver) -> None:
@@ -357,7 +344,7 @@ def test_shutdown_reports_undelivered_postbacks(
 
 
 def test_an_unexpected_failure_is_journalled_as_the_attempt(
-    key: str, receiver: PostbackReceiver, monkeypatch: pytest.MonkeyPatch
+    key: str, receiver: PostbackReceiver, monkeypatch: pytest.MonkeyPatch, start_fake: StartFake
 ) -> None:
     from fake_cdyne.postbacks import Dispatcher
 
@@ -365,13 +352,13 @@ def test_an_unexpected_failure_is_journalled_as_the_attempt(
         raise RuntimeError("the socket layer broke")
 
     monkeypatch.setattr(Dispatcher, "_post", broken)
-    with FakeServer() as fake, httpx.Client(base_url=fake.url) as http:
-        send(http, key, StatusPostBackURL=receiver.url)
-        (entry,) = journal(http, key, 1)
-        assert entry["state"] == "failed"
-        assert entry["attempts"][0]["error"] == "RuntimeError: the socket layer broke"  # type: ignore[index]
-        (error,) = http.get("/_fake/errors").json()
-        assert error["where"] == "postback #1 attempt 1"
+    http = start_fake().http
+    send(http, key, StatusPostBackURL=receiver.url)
+    (entry,) = journal(http, key, 1)
+    assert entry["state"] == "failed"
+    assert entry["attempts"][0]["error"] == "RuntimeError: the socket layer broke"  # type: ignore[index]
+    (error,) = http.get("/_fake/errors").json()
+    assert error["where"] == "postback #1 attempt 1"
 
 
 def test_a_created_message_posts_nothing_until_it_is_sent(

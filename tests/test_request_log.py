@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,12 +11,6 @@ import pytest
 from fake_cdyne import Config, FakeCdyneClient, FakeServer, RecordedRequest
 
 from .conftest import send
-
-
-@pytest.fixture
-def client(fake: FakeServer) -> Iterator[FakeCdyneClient]:
-    with FakeCdyneClient(fake.url) as handle:
-        yield handle
 
 
 def test_every_answer_is_recorded_as_the_client_got_it(client: FakeCdyneClient, http: httpx.Client) -> None:

@@ -25,12 +25,6 @@ ERROR_FILES = sorted((SCENARIOS / "errors").glob("*.yaml"))
 
 
 @pytest.fixture
-def client(fake: FakeServer) -> Iterator[FakeCdyneClient]:
-    with FakeCdyneClient(fake.url) as handle:
-        yield handle
-
-
-@pytest.fixture
 def manual_client(manual_fake: FakeServer) -> Iterator[FakeCdyneClient]:
     with FakeCdyneClient(manual_fake.url) as handle:
         yield handle

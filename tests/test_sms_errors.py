@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from .conftest import ZERO_GUID, send
+from .conftest import ZERO_GUID, StartFake, send
 
 
 def error_of(reply: httpx.Response) -> str:
@@ -147,11 +147,9 @@ def test_message_invalid_wins_over_assigned_did_and_schedule(http: httpx.Client,
     assert error_of(reply) == "InvalidAssignedDID"
 
 
-def test_refused_keys_when_unknown_keys_are_refused() -> None:
-    from fake_cdyne import Config, FakeServer
-
-    with FakeServer(Config(port=0, accept_unknown_keys=False)) as fake, httpx.Client(base_url=fake.url) as http:
-        declared = "f01d89fd-5155-5455-5585-e84ab8de8591"
-        assert error_of(send(http, "b01d89fd-5155-5455-5585-e84ab8de8591")) == "LicenseKeyInvalid"
-        http.put(f"/_fake/accounts/{declared}", json={}).raise_for_status()
-        assert error_of(send(http, declared)) == "NoError"
+def test_refused_keys_when_unknown_keys_are_refused(start_fake: StartFake) -> None:
+    http = start_fake(accept_unknown_keys=False).http
+    declared = "f01d89fd-5155-5455-5585-e84ab8de8591"
+    assert error_of(send(http, "b01d89fd-5155-5455-5585-e84ab8de8591")) == "LicenseKeyInvalid"
+    http.put(f"/_fake/accounts/{declared}", json={}).raise_for_status()
+    assert error_of(send(http, declared)) == "NoError"

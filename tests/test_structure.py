@@ -1,5 +1,6 @@
-"""The package's structure: no import cycles between its modules, and none of them imports the package
-root (``fake_cdyne/__init__``), which loads names lazily for the pytest plugin and must stay a leaf.
+"""The package's structure: no import cycles between its modules, none of them imports the package
+root (``fake_cdyne/__init__``), which loads names lazily for the pytest plugin and must stay a leaf;
+every deliberate error is a FakeCdyneError; no module is over 400 lines.
 
 The import graph is read from the source with ``ast``, every import counted wherever it stands (module
 level or inside a function), except those under ``if TYPE_CHECKING:``, which never run.
@@ -8,12 +9,15 @@ level or inside a function), except those under ``if TYPE_CHECKING:``, which nev
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import fake_cdyne
+from fake_cdyne.errors import FakeCdyneError
 
 PACKAGE = Path(fake_cdyne.__file__).parent
 ROOT = "fake_cdyne"
+MODULES = sorted(path for path in PACKAGE.rglob("*.py") if path.name != "__init__.py" or path.parent != PACKAGE)
 
 
 def _module_name(path: Path) -> str:
@@ -121,3 +125,37 @@ def test_no_import_cycles() -> None:
 def test_no_module_imports_the_package_root() -> None:
     importers = sorted(name for name, imported in import_graph().items() if ROOT in imported and name != ROOT)
     assert importers == []
+
+
+def test_every_error_the_fake_raises_on_purpose_is_a_fake_cdyne_error() -> None:
+    """One root, so ``except FakeCdyneError`` catches what the fake means; private signals excepted."""
+    outside = []
+    for path in MODULES:
+        if path.name == "__main__.py":
+            continue  # importing it runs the command line
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        module = importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+        for name, value in vars(module).items():
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseException)
+                and value.__module__ == module.__name__
+                and not name.startswith("_")
+                and not issubclass(value, FakeCdyneError)
+            ):
+                outside.append(f"{module.__name__}.{name}")
+    assert outside == []
+
+
+MOST_LINES = 400
+LONGER = {"scenario_files.py": 640}  # to split: the scenario checker and its YAML reader
+
+
+def test_no_module_is_over_400_lines() -> None:
+    """One concept per module; a module this long holds several."""
+    long = {
+        str(path.relative_to(PACKAGE)): lines
+        for path in MODULES
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > LONGER.get(path.name, MOST_LINES)
+    }
+    assert long == {}

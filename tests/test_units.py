@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +17,8 @@ from fake_cdyne.dates import (
     wcf_json_date,
     xml_datetime,
 )
+from fake_cdyne.model import IncomingMessage
+from fake_cdyne.store import Store
 from fake_cdyne.values import normalise_phone, parse_guid
 
 
@@ -193,3 +196,26 @@ def test_message_ids_do_not_follow_the_random_modules_seed() -> None:
     first = new_id()
     random.seed(7)
     assert new_id() != first
+
+
+def test_the_store_keeps_unread_state_in_the_texts_alone() -> None:
+    """``IncomingMessage.read`` is the one record: taking, marking and counting all read it."""
+    store = Store()
+    key = uuid.uuid4()
+    account = store.declare(key)
+    texts = [
+        IncomingMessage(uuid.uuid4(), key, "17575449510", account.did, f"t{n}", datetime.now(UTC)) for n in range(4)
+    ]
+    for text in texts:
+        store.add_incoming(account, text)
+    assert store.mark_read(key, {texts[1].id, texts[3].id, uuid.uuid4()}) == 2
+    assert [t.read for t in texts] == [False, True, False, True]
+    assert account.unread == [texts[0], texts[2]]
+    assert store.take_unread(account) == [texts[0], texts[2]]
+    assert account.unread == []
+    assert all(t.read for t in texts)
+    assert store.mark_read(key, {texts[0].id}) == 0  # already read
+    late = IncomingMessage(uuid.uuid4(), key, "17575449510", account.did, "late", datetime.now(UTC))
+    store.add_incoming(account, late)
+    assert account.unread == [late]
+    assert store.mark_read(uuid.uuid4(), {late.id}) == 0  # another key's: nothing

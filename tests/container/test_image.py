@@ -13,7 +13,6 @@ import ssl
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -87,12 +86,6 @@ class Container:
 
     def remove(self) -> None:
         subprocess.run([*PODMAN, "rm", "-f", self.id], capture_output=True)
-
-
-@pytest.fixture
-def receiver() -> Iterator[PostbackReceiver]:
-    with PostbackReceiver() as running:
-        yield running
 
 
 def test_the_image_serves_posts_back_and_stops_gracefully(image: str, receiver: PostbackReceiver) -> None:

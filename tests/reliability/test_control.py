@@ -30,7 +30,7 @@ from fake_cdyne.guard import host_allowed
 from fake_cdyne.server import ThreadedServer
 from fake_cdyne.service import Service
 
-from ..conftest import message_id, send
+from ..conftest import StartFake, message_id, send
 
 
 def service_of(server: FakeServer) -> Service:
@@ -170,9 +170,9 @@ def test_another_host_name_is_refused_by_the_control_api(http: httpx.Client, key
         (("*",), "anything.example", 200),
     ],
 )
-def test_allowed_hosts_adds_names(allowed: tuple[str, ...], host: str, status: int) -> None:
-    with FakeServer(Config(port=0, allowed_hosts=allowed)) as fake, httpx.Client(base_url=fake.url) as http:
-        assert http.get("/_fake/messages", headers={"Host": host}).status_code == status
+def test_allowed_hosts_adds_names(allowed: tuple[str, ...], host: str, status: int, start_fake: StartFake) -> None:
+    http = start_fake(allowed_hosts=allowed).http
+    assert http.get("/_fake/messages", headers={"Host": host}).status_code == status
 
 
 def test_allowed_hosts_from_the_environment() -> None:

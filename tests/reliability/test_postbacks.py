@@ -26,21 +26,8 @@ from fake_cdyne.clock import ManualClock, Scheduler
 from fake_cdyne.postbacks import FINISHED, INTERRUPTED, Chaos, Dispatcher, Outgoing, Postback, State
 from fake_cdyne.receiver import PostbackReceiver
 
-from ..conftest import send
+from ..conftest import StartFake, journal, send
 from ..test_cli import start as start_serving
-
-
-@pytest.fixture
-def receiver() -> Iterator[PostbackReceiver]:
-    with PostbackReceiver() as running:
-        yield running
-
-
-def journal(http: httpx.Client, key: str, count: int, timeout: float = 5) -> list[dict[str, object]]:
-    reply = http.get("/_fake/postbacks/wait", params={"license_key": key, "count": count, "timeout": timeout})
-    assert reply.status_code == 200, reply.text
-    found: list[dict[str, object]] = reply.json()
-    return found
 
 
 def bulk(http: httpx.Client, key: str, count: int, url: str) -> None:
@@ -484,13 +471,15 @@ async def play(receiver: PostbackReceiver, steps: list[tuple[Any, ...]], drain: 
         assert answered <= received[url.removeprefix(receiver.url)] <= answered + interrupted, url
 
 
-def test_resetting_everything_forgets_holds_and_chaos_of_keys_without_postbacks(receiver: PostbackReceiver) -> None:
+def test_resetting_everything_forgets_holds_and_chaos_of_keys_without_postbacks(
+    receiver: PostbackReceiver, start_fake: StartFake
+) -> None:
     held, dropping = str(uuid.uuid4()), str(uuid.uuid4())
-    with FakeServer() as fake, httpx.Client(base_url=fake.url) as own:
-        own.post("/_fake/postbacks/hold", json={"license_key": held}).raise_for_status()
-        own.put("/_fake/postbacks/chaos", json={"license_key": dropping, "drop": True}).raise_for_status()
-        own.post("/_fake/reset", json={}).raise_for_status()
-        send(own, held, StatusPostBackURL=receiver.url)
-        send(own, dropping, StatusPostBackURL=receiver.url)
-        assert journal(own, held, 1)[0]["state"] == "delivered"
-        assert journal(own, dropping, 1)[0]["state"] == "delivered"
+    own = start_fake().http
+    own.post("/_fake/postbacks/hold", json={"license_key": held}).raise_for_status()
+    own.put("/_fake/postbacks/chaos", json={"license_key": dropping, "drop": True}).raise_for_status()
+    own.post("/_fake/reset", json={}).raise_for_status()
+    send(own, held, StatusPostBackURL=receiver.url)
+    send(own, dropping, StatusPostBackURL=receiver.url)
+    assert journal(own, held, 1)[0]["state"] == "delivered"
+    assert journal(own, dropping, 1)[0]["state"] == "delivered"

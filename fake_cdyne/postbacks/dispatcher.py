@@ -1,191 +1,33 @@
-"""Postbacks: what the fake POSTs to a client's StatusPostBackURL, and the journal of every attempt.
-
-Life events become postbacks (``postbacks_for``); the ``Dispatcher`` delivers them with a real async
-HTTP client, one attempt by default as CDYNE does, retries with backoff when configured. Every delay
-(retries, chaos) runs on the fake's clock, so a manual clock makes them instant and deterministic.
-A postback ends delivered, failed or dropped, and stays in the journal either way: nothing is lost.
-
-License keys share the ``postback_workers`` fairly: each key has its own queue, keys take turns, and
-no key has more than ``postback_workers_per_key`` attempts in flight, so one tenant's receiver that
-never answers cannot delay another's postbacks. Resetting a key cancels its queued, retrying and
-in-flight postbacks. Stopping delivers what it can within ``postback_drain_seconds`` and then names
-every postback still undelivered, once, in a ``StopReport``.
-"""
+"""The ``Dispatcher``: delivers postbacks fairly across keys, with hold, release, redeliver and chaos."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import functools
-import itertools
-import json
 import logging
 import random
 import ssl
-import tempfile
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Literal
+from collections.abc import Callable
+from datetime import timedelta
 
-from .clock import Scheduler
-from .config import Config
-from .form_post import FormPoster, PostFailed
-from .lifecycle import LifeEvent
-from .postback_forms import receipt_form, reply_form, sent_form
-from .postback_urls import Refusal, destination
+from ..clock import Scheduler
+from ..config import Config
+from ..form_post import FormPoster, PostFailed
+from ..lifecycle import LifeEvent
+from ..postback_urls import Refusal, destination
+from .journal import Attempt, Journal, Outgoing, Postback, State
+from .outgoing import Chaos, postbacks_for
+from .report import NAMED_IN_LOG, StopReport
 
 log = logging.getLogger("fake_cdyne.postbacks")
 
-Kind = Literal["sent", "refused", "reply", "receipt"]
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "CDYNE SMSv2"
-# At stop, up to this many undelivered postbacks are named in the log; more are written to a file.
-NAMED_IN_LOG = 20
 INTERRUPTED = "interrupted: fake-cdyne stopped before the answer came"
-
-
-class State(enum.Enum):
-    PENDING = "pending"  # queued, or waiting out a chaos delay
-    HELD = "held"
-    SENDING = "sending"  # an attempt is in flight
-    RETRYING = "retrying"  # waiting for its next attempt
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    DROPPED = "dropped"
-
-
-FINISHED = frozenset({State.DELIVERED, State.FAILED, State.DROPPED})
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    number: int
-    at: datetime
-    status: int | None
-    error: str | None
-    latency_ms: float
-
-
-@dataclass(slots=True, eq=False)
-class Postback:
-    id: int
-    kind: Kind
-    license_key: uuid.UUID
-    message_id: uuid.UUID
-    url: str
-    body: str
-    created_at: datetime
-    state: State = State.PENDING
-    attempts: list[Attempt] = field(default_factory=list)
-    duplicate_of: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Chaos:
-    """Per-account misbehaviour on demand: deterministic for a given seed."""
-
-    duplicate: bool = False
-    drop: bool = False
-    delay: float = 0.0
-    jitter: float = 0.0
-    seed: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class StopReport:
-    """What stopping left: counts of finished postbacks, and each undelivered one exactly once."""
-
-    delivered: int
-    failed: int
-    dropped: int
-    undelivered: tuple[Postback, ...]
-    listed_in: str | None = None  # the file naming every undelivered postback, when there were many
-
-    @classmethod
-    def of(cls, postbacks: Iterable[Postback]) -> StopReport:
-        states: Counter[State] = Counter()
-        undelivered = []
-        for postback in postbacks:
-            states[postback.state] += 1
-            if postback.state not in FINISHED:
-                undelivered.append(postback)
-        return cls(states[State.DELIVERED], states[State.FAILED], states[State.DROPPED], tuple(undelivered))
-
-    @property
-    def summary(self) -> str:
-        finished = f"{self.delivered} delivered, {self.failed} failed, {self.dropped} dropped"
-        if not self.undelivered:
-            return f"fake-cdyne stopped with every postback finished: {finished}"
-        left = Counter(postback.state for postback in self.undelivered)
-        waiting = (
-            f"{left[State.PENDING]} pending, {left[State.SENDING]} interrupted in flight, "
-            f"{left[State.RETRYING]} retrying, {left[State.HELD]} held"
-        )
-        where = f"; every one is listed in {self.listed_in}" if self.listed_in else ":"
-        return f"fake-cdyne stopped with {len(self.undelivered)} postback(s) undelivered ({waiting}); {finished}{where}"
-
-    def named(self) -> list[str]:
-        """One line per undelivered postback, for the log (none when they are listed in a file)."""
-        if self.listed_in:
-            return []
-        return [f"  #{p.id} {p.kind} to {p.url} ({p.state.value})" for p in self.undelivered]
-
-    def write_list(self) -> StopReport:
-        """The same report, its undelivered postbacks written as JSON lines to a new temporary file."""
-        with tempfile.NamedTemporaryFile(
-            "w", prefix="fake-cdyne-undelivered-", suffix=".jsonl", delete=False, encoding="utf-8"
-        ) as out:
-            for postback in self.undelivered:
-                out.write(json.dumps(_listed(postback)) + "\n")
-        return StopReport(self.delivered, self.failed, self.dropped, self.undelivered, out.name)
-
-
-def _listed(postback: Postback) -> dict[str, object]:
-    return {
-        "id": postback.id,
-        "kind": postback.kind,
-        "license_key": str(postback.license_key),
-        "message_id": str(postback.message_id),
-        "url": postback.url,
-        "state": postback.state.value,
-        "created_at": postback.created_at.isoformat(),
-        "attempts": [
-            {"number": a.number, "at": a.at.isoformat(), "status": a.status, "error": a.error}
-            for a in postback.attempts
-        ],
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    kind: Kind
-    message_id: uuid.UUID
-    url: str
-    body: str
-
-
-def postbacks_for(event: LifeEvent) -> list[Outgoing]:
-    """The posts CDYNE makes for a life event (none when there is nowhere to post)."""
-    message = event.message
-    if event.kind == "incoming" and event.incoming is not None:
-        url = (message.postback_url if message else None) or event.account.postback_url
-        body = reply_form(event.incoming, message)
-        return [Outgoing("reply", event.incoming.id, url, body)] if url else []
-    if message is None or not message.postback_url:
-        return []
-    if event.kind == "sent":
-        return [Outgoing("sent", message.id, message.postback_url, sent_form(message, sent=True))]
-    if event.kind == "refused":
-        return [Outgoing("refused", message.id, message.postback_url, sent_form(message, sent=False))]
-    if event.kind == "receipt":
-        body = receipt_form(message, event.code or "", event.description or "")
-        return [Outgoing("receipt", message.id, message.postback_url, body)]
-    return []  # "created" and any later kind: CDYNE posts nothing for them
 
 
 class Dispatcher:
@@ -200,12 +42,7 @@ class Dispatcher:
         self._on_change = on_change
         self.scheduler = scheduler
         self._on_error = on_error
-        self.journal: dict[int, Postback] = {}
-        self._by_key: dict[uuid.UUID, list[Postback]] = {}
-        # Per key, and under None for all keys: postbacks finished, and attempts made.
-        self._finished: Counter[uuid.UUID | None] = Counter()
-        self._attempts: Counter[uuid.UUID | None] = Counter()
-        self._ids = itertools.count(1)
+        self.journal = Journal()
         self._held_keys: set[uuid.UUID] = set()
         self._held: dict[uuid.UUID, deque[Postback]] = {}
         self._chaos: dict[uuid.UUID, tuple[Chaos, random.Random]] = {}
@@ -230,22 +67,11 @@ class Dispatcher:
             self.submit(event.account.license_key, outgoing)
 
     def submit(self, license_key: uuid.UUID, outgoing: Outgoing, duplicate_of: int | None = None) -> Postback:
-        postback = Postback(
-            id=next(self._ids),
-            kind=outgoing.kind,
-            license_key=license_key,
-            message_id=outgoing.message_id,
-            url=outgoing.url,
-            body=outgoing.body,
-            created_at=self.scheduler.clock.now(),
-            duplicate_of=duplicate_of,
-        )
-        self.journal[postback.id] = postback
-        self._by_key.setdefault(license_key, []).append(postback)
+        postback = self.journal.add(license_key, outgoing, self.scheduler.clock.now(), duplicate_of)
         chaos, rng = self._chaos.get(license_key, (None, None))
         if chaos is not None and rng is not None:
             if chaos.drop:
-                self._set_state(postback, State.DROPPED)
+                self.journal.set_state(postback, State.DROPPED)
                 self._notify()
                 return postback
             if chaos.duplicate and duplicate_of is None:
@@ -259,14 +85,14 @@ class Dispatcher:
 
     def _admit(self, postback: Postback) -> None:
         if postback.license_key in self._held_keys:
-            self._set_state(postback, State.HELD)
+            self.journal.set_state(postback, State.HELD)
             self._held.setdefault(postback.license_key, deque()).append(postback)
         else:
             self._enqueue(postback)
         self._notify()
 
     def _enqueue(self, postback: Postback) -> None:
-        self._set_state(postback, State.PENDING)
+        self.journal.set_state(postback, State.PENDING)
         key = postback.license_key
         queue = self._queues.get(key)
         if queue is None:
@@ -281,7 +107,7 @@ class Dispatcher:
         self.scheduler.call_at(due, functools.partial(self._resume, postback, then), postback.license_key)
 
     def _resume(self, postback: Postback, then: Callable[[Postback], None]) -> None:
-        if self.journal.get(postback.id) is postback and not self._stopping:
+        if self.journal.holds(postback) and not self._stopping:
             then(postback)
 
     # ---- hold, release, redeliver, chaos -------------------------------------------------------
@@ -314,23 +140,13 @@ class Dispatcher:
     # ---- reading -------------------------------------------------------------------------------
 
     def for_key(self, license_key: uuid.UUID | None) -> list[Postback]:
-        if license_key is None:
-            return list(self.journal.values())
-        return list(self._by_key.get(license_key, []))
+        return self.journal.for_key(license_key)
 
     def finished(self, license_key: uuid.UUID | None) -> int:
-        return self._finished[license_key]
-
-    def _set_state(self, postback: Postback, state: State) -> None:
-        was_finished, now_finished = postback.state in FINISHED, state in FINISHED
-        if now_finished != was_finished:  # a redelivered postback leaves the finished ones
-            step = 1 if now_finished else -1
-            self._finished[postback.license_key] += step
-            self._finished[None] += step
-        postback.state = state
+        return self.journal.finished(license_key)
 
     def attempts(self, license_key: uuid.UUID | None) -> int:
-        return self._attempts[license_key]
+        return self.journal.attempts(license_key)
 
     @property
     def stopping(self) -> bool:
@@ -340,11 +156,11 @@ class Dispatcher:
         """Until ``count`` postbacks of the key have finished (delivered, failed or dropped), or with
         ``attempts``, until ``count`` delivery attempts have been made. False after the timeout, or at
         once when the fake begins to stop."""
-        counter = self._attempts if attempts else self._finished
+        counter = self.journal.attempts if attempts else self.journal.finished
         deadline = time.monotonic() + timeout
         self.waiting += 1
         try:
-            while counter[license_key] < count:
+            while counter(license_key) < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._stopping:
                     return False
@@ -357,15 +173,12 @@ class Dispatcher:
 
     def reset(self, license_key: uuid.UUID | None) -> None:
         """Forget a key's postbacks (or everyone's), cancelling those queued, retrying or in flight."""
-        keys = {*self._by_key, *self._held_keys, *self._chaos} if license_key is None else {license_key}
+        keys = {*self.journal.keys_seen(), *self._held_keys, *self._chaos} if license_key is None else {license_key}
         for key in keys:
-            for postback in self._by_key.pop(key, []):
-                self.journal.pop(postback.id, None)
+            for postback in self.journal.forget(key):
                 task = self._sending.pop(postback, None)
                 if task is not None:
                     task.cancel()
-            self._finished[None] -= self._finished.pop(key, 0)
-            self._attempts[None] -= self._attempts.pop(key, 0)
             self._queues.pop(key, None)
             self._in_flight.pop(key, None)
             if key in self._in_turn:
@@ -435,7 +248,7 @@ class Dispatcher:
         now = self.scheduler.clock.now()
         for postback in interrupted:
             if postback.state is State.SENDING:
-                self._record(postback, Attempt(len(postback.attempts) + 1, now, None, INTERRUPTED, 0.0))
+                self.journal.record(postback, Attempt(len(postback.attempts) + 1, now, None, INTERRUPTED, 0.0))
         self._sending.clear()
         self._in_flight.clear()
         if self._poster is not None:  # closing TLS connections waits on the peers: not past the deadline
@@ -470,7 +283,7 @@ class Dispatcher:
             if not queue:
                 del self._queues[key]
             self._in_flight[key] += 1
-            self._set_state(postback, State.SENDING)
+            self.journal.set_state(postback, State.SENDING)
             self._sending[postback] = asyncio.create_task(self._deliver(postback))
             self._take_turn(key)
 
@@ -478,7 +291,7 @@ class Dispatcher:
         try:
             await self._attempt(postback)
         except Exception as error:  # a bug in the fake: keep it visible, keep delivering others
-            self._set_state(postback, State.FAILED)
+            self.journal.set_state(postback, State.FAILED)
             self._on_error(f"postback #{postback.id}", error)
         finally:
             if self._sending.pop(postback, None) is not None:  # not cancelled by a reset
@@ -489,11 +302,6 @@ class Dispatcher:
                 self._take_turn(key)
                 self._pump()
             self._notify()
-
-    def _record(self, postback: Postback, attempt: Attempt) -> None:
-        postback.attempts.append(attempt)
-        self._attempts[postback.license_key] += 1
-        self._attempts[None] += 1
 
     async def _attempt(self, postback: Postback) -> None:
         number = len(postback.attempts) + 1
@@ -515,14 +323,14 @@ class Dispatcher:
         latency = round((time.perf_counter() - started) * 1000, 3)
         if status is not None and not 200 <= status < 300:
             error = f"HTTP {status}"
-        self._record(postback, Attempt(number, at, status, error, latency))
+        self.journal.record(postback, Attempt(number, at, status, error, latency))
         if error is None:
-            self._set_state(postback, State.DELIVERED)
+            self.journal.set_state(postback, State.DELIVERED)
         elif number <= self.config.postback_retries and not isinstance(target, Refusal):
-            self._set_state(postback, State.RETRYING)
+            self.journal.set_state(postback, State.RETRYING)
             self._later(postback, self.config.postback_backoff * 2 ** (number - 1), self._enqueue)
         else:
-            self._set_state(postback, State.FAILED)
+            self.journal.set_state(postback, State.FAILED)
 
     async def _post(self, url: str, body: str) -> int:
         assert self._poster is not None

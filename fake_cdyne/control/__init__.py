@@ -1,0 +1,222 @@
+"""The control API under ``/_fake/``: JSON for tests and tools to drive and inspect the fake.
+
+It goes through the same store, life cycle and clock as the service's own operations, never around
+them. ``TABLE`` at the end declares every route once (``routing``): its inputs (kinds of value from
+``inputs``, with their ranges), handler and answer; the Starlette routes and the OpenAPI document are
+both made from it. Errors are ``{"error": "..."}`` with a 4xx naming the field. ``guard`` decides who
+may call it.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .. import openapi
+from ..inputs import ATTEMPTS, COUNT, FLAG, KEY, OBJECT, PHONE, SECONDS, SEED, TEXT, WAIT, ControlError, Phones, Text
+from ..openapi import array, ref
+from ..routing import Call, ControlRoute, Input, body, path, query, starlette_routes
+from .handlers import (
+    account_get,
+    account_put,
+    clock_advance,
+    clock_get,
+    errors,
+    events,
+    health,
+    inbox_json,
+    incoming_list,
+    incoming_post,
+    message_receipt,
+    message_refuse,
+    messages,
+    postbacks,
+    postbacks_chaos,
+    postbacks_hold,
+    postbacks_redeliver,
+    postbacks_release,
+    postbacks_wait,
+    requests_log,
+    reset,
+    scenario_delete,
+    scenario_post,
+    settings,
+    surprises,
+)
+
+
+async def openapi_json(call: Call) -> Response:
+    base = str(call.request.base_url).rstrip("/")
+    return call.answer(openapi.document(TABLE, base, secured=call.service.config.control_token is not None))
+
+
+def control_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ControlError)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status)
+
+
+# ---- the table: each route once ----------------------------------------------------------------
+
+BY_KEY = query("license_key", KEY, note="the account's license key (a GUID); all keys without it")
+KEY_IN_PATH = path("license_key", KEY)
+NEEDS_KEY = body("license_key", KEY, required=True)
+# A reset's or a redelivery's key: from the body, else the query; absent means every key.
+ANY_KEY = Input("license_key", KEY, ("body", "query"), note="one license key; every key without it")
+LIMIT = query("limit", COUNT, 0, "only the newest this many (0: all)")
+OBJ = {"type": "object"}
+
+TABLE: list[ControlRoute] = [
+    ControlRoute("GET", "/health", "Whether the fake is up", health, answer=OBJ, open=True),
+    ControlRoute("GET", "/messages", "Messages sent, oldest first", messages, (BY_KEY,), array("Message")),
+    ControlRoute("GET", "/incoming", "Texts received from phones", incoming_list, (BY_KEY,), array("Incoming")),
+    ControlRoute(
+        "POST",
+        "/incoming",
+        "A phone texts the fake",
+        incoming_post,
+        (NEEDS_KEY, body("message", TEXT, required=True), body("from", PHONE, required=True), body("to", PHONE)),
+        ref("Incoming"),
+        status=201,
+    ),
+    ControlRoute("POST", "/reset", "Forget everything, or one license key", reset, (ANY_KEY,), OBJ),
+    ControlRoute("GET", "/accounts/{license_key}", "An account", account_get, (KEY_IN_PATH,), ref("Account")),
+    ControlRoute(
+        "PUT",
+        "/accounts/{license_key}",
+        "Declare or change an account",
+        account_put,
+        (
+            KEY_IN_PATH,
+            body("postback_url", Text(null_is_empty=True), note="null or empty: none"),
+            body("dids", Phones(empty=False)),
+            body("suspended", FLAG),
+            body("blocked", Phones()),
+        ),
+        ref("Account"),
+    ),
+    ControlRoute(
+        "POST",
+        "/messages/{message_id}/refuse",
+        "The carrier refuses a message",
+        message_refuse,
+        (path("message_id", KEY, "message id"), body("attempts", ATTEMPTS, 3)),
+        ref("Message"),
+    ),
+    ControlRoute(
+        "POST",
+        "/messages/{message_id}/receipt",
+        "A delivery receipt",
+        message_receipt,
+        (
+            path("message_id", KEY, "message id"),
+            body("code", TEXT, "000", schema={"type": "string", "pattern": "^[0-9]{3}$"}),
+            body("message", TEXT, note="the receipt's description; by default CDYNE's for the code"),
+        ),
+        ref("Message"),
+    ),
+    ControlRoute("GET", "/postbacks", "Every postback and its attempts", postbacks, (BY_KEY,), array("Postback")),
+    ControlRoute(
+        "GET",
+        "/postbacks/wait",
+        "Wait until postbacks finish (408 after the timeout)",
+        postbacks_wait,
+        (
+            BY_KEY,
+            query("count", COUNT, 1, "postbacks to wait for"),
+            query("attempts", COUNT, 1, "or attempts to wait for"),
+            query("timeout", WAIT, 5.0, "seconds to wait"),
+        ),
+        array("Postback"),
+    ),
+    ControlRoute("POST", "/postbacks/hold", "Hold a key's postbacks", postbacks_hold, (NEEDS_KEY,), OBJ),
+    ControlRoute(
+        "POST",
+        "/postbacks/release",
+        "Release held postbacks",
+        postbacks_release,
+        (NEEDS_KEY, body("count", COUNT, note="how many; all without it"), body("newest_first", FLAG, False)),
+        OBJ,
+    ),
+    ControlRoute(
+        "POST",
+        "/postbacks/redeliver",
+        "Queue failed postbacks again (a key's, or all): one more attempt each, on the same journal entry",
+        postbacks_redeliver,
+        (ANY_KEY,),
+        {"type": "object", "properties": {"redelivered": {"type": "integer"}}},
+    ),
+    ControlRoute(
+        "PUT",
+        "/postbacks/chaos",
+        "Duplicate, drop or delay a key's postbacks",
+        postbacks_chaos,
+        (
+            NEEDS_KEY,
+            body("duplicate", FLAG, False),
+            body("drop", FLAG, False),
+            body("delay", SECONDS, 0.0),
+            body("jitter", SECONDS, 0.0),
+            body("seed", SEED, 0),
+        ),
+        OBJ,
+    ),
+    ControlRoute(
+        "POST",
+        "/scenario",
+        "Apply a scenario to one license key",
+        scenario_post,
+        (
+            NEEDS_KEY,
+            body("source", TEXT, "scenario", note="the name problems are reported under"),
+            body("text", TEXT, note="the scenario as YAML or JSON text; or give 'scenario'"),
+            body("scenario", OBJECT, note="the scenario as an object; or give 'text'"),
+        ),
+        OBJ,
+    ),
+    ControlRoute(
+        "DELETE",
+        "/scenario",
+        "Drop a key's scenario",
+        scenario_delete,
+        (query("license_key", KEY, required=True),),
+        OBJ,
+    ),
+    ControlRoute(
+        "GET", "/surprises", "Requests no rule of a strict scenario matched", surprises, (BY_KEY,), {"type": "array"}
+    ),
+    ControlRoute(
+        "GET",
+        "/requests",
+        "The newest requests to /sms.svc and their answers, oldest first",
+        requests_log,
+        (BY_KEY, LIMIT),
+        array("Request"),
+    ),
+    ControlRoute("GET", "/clock", "The fake's time", clock_get, answer=OBJ),
+    ControlRoute(
+        "POST", "/clock/advance", "Move a manual clock", clock_advance, (body("seconds", SECONDS, required=True),), OBJ
+    ),
+    ControlRoute(
+        "GET",
+        "/settings",
+        "The settings in effect: the configuration with scenario files' defaults applied",
+        settings,
+        answer=OBJ,
+    ),
+    ControlRoute("GET", "/errors", "Failures inside the fake", errors, answer={"type": "array"}),
+    ControlRoute("GET", "/openapi.json", "This document", openapi_json, answer=OBJ),
+    ControlRoute(
+        "GET",
+        "/inbox",
+        "Conversations, for the web inbox",
+        inbox_json,
+        (BY_KEY, query("q", TEXT, "", "a phone number or text to look for"), LIMIT),
+        {"type": "array"},
+    ),
+    ControlRoute(
+        "GET", "/events", "Server-sent events: a notice whenever something changed", events, answer={"type": "string"}
+    ),
+]
+
+routes = starlette_routes(TABLE)
+OPEN_PATHS = tuple(route.path for route in TABLE if route.open)  # the guard lets these through
