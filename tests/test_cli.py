@@ -95,6 +95,18 @@ def test_serve_names_its_event_loop_and_parser_before_its_url() -> None:
         assert stack == "fake-cdyne: asyncio event loop, httptools parser (uvloop has no build for this platform)\n"
 
 
+def test_serve_prints_the_inbox_url_before_its_url() -> None:
+    with start() as running:
+        serving = next(i for i, line in enumerate(running.lines) if line.startswith("fake-cdyne serving "))
+        (inbox,) = [line for line in running.lines[:serving] if "inbox" in line]
+        url = re.search(r"(https?://\S+/)$", inbox.rstrip("\n"))
+        assert url is not None
+        assert url[1] == f"{running.url}/"
+        page = httpx.get(url[1])
+        assert page.headers["content-type"].startswith("text/html")
+        assert "inbox.js" in page.text
+
+
 def described(parser: str) -> str:
     """describe_stack on the standard library's loop, whatever the installed policy."""
     config = uvicorn.Config(lambda scope, receive, send: None, http=protocol(parser))
