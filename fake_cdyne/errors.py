@@ -4,7 +4,7 @@ The tree (where each lives, when it is not here)::
 
     FakeCdyneError
     ├── ConfigError             the settings or a scenario file are invalid: reported before the server starts
-    │   └── ScenarioError       (scenario_files) every problem of a scenario, each naming file, line and key
+    │   └── ScenarioError       (scenario_yaml) every problem of a scenario, each naming file, line and key
     ├── RequestError            a client's request refused before any CDYNE logic: status + a sentence
     │   ├── BadParameter, BadBody, PayloadTooLarge, UriTooLong, UnsupportedMediaType
     │   └── ControlError        (inputs) a control API request refused: {"error": ...} with its 4xx

@@ -16,7 +16,8 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Message as ASGIMessage
+from starlette.types import Receive, Scope, Send
 
 from .server import ThreadedServer
 from .tls import TLSFiles
@@ -88,7 +89,7 @@ class PostbackReceiver(ThreadedServer):
             self.posts.append(ReceivedPost(scope["path"], headers, body, time.monotonic(), query))
             self._arrived.notify_all()
         status, extra = await self._answer(scope["path"])
-        start: Message = {
+        start: ASGIMessage = {
             "type": "http.response.start",
             "status": status,
             "headers": [(b"content-length", b"2"), *extra],

@@ -2,16 +2,13 @@
 
 Every problem names the file, the line, the key path and what was expected, for example
 ``scenarios/x.yaml:12 rules[2].outcome.error: 'NoErorr' is not an SMSError; did you mean 'NoError'?``
-All problems of a file are reported together (the first hundred). YAML is read with the safe loader
-only, and bounded: a text of at most ``MAX_SCENARIO_BYTES``, at most ``MAX_VALUES`` nodes once aliases
-are expanded (so an alias bomb is refused before it grows), nested at most ``MAX_DEPTH`` deep. Every
-number is finite and within its range; patterns are RE2 (matched in linear time, no backtracking).
+All problems of a file are reported together (the first hundred). The text is read, bounded, by
+``scenario_yaml``; each value is checked by ``scenario_check``'s ``Checker``. Every number is finite and
+within its range; patterns are RE2 (matched in linear time, no backtracking).
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -19,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import re2  # type: ignore[import-untyped]
-import yaml
 
-from .errors import ConfigError
 from .model import SMSError
+from .scenario_check import MAX_SECONDS, Checker
 from .scenario_model import (
     OPERATIONS,
     SEND_OPERATIONS,
@@ -38,23 +34,30 @@ from .scenario_model import (
     Step,
     TextMatch,
 )
-from .values import normalise_phone, parse_guid
+from .scenario_yaml import (
+    MAX_DEPTH,
+    MAX_SCENARIO_BYTES,
+    MAX_VALUES,
+    KeyPath,
+    ScenarioError,
+    check_size,
+    dotted,
+    parse,
+    read_text,
+)
+
+__all__ = [
+    "MAX_DEPTH", "MAX_PATTERN_LENGTH", "MAX_RETRIES", "MAX_SCENARIO_BYTES", "MAX_SECONDS", "MAX_TIMES",
+    "MAX_VALUES", "SCHEMA_PATH", "ScenarioError", "build_scenario", "load_scenarios", "parse", "read_scenario",
+    "scenario_paths",
+]  # fmt: skip
 
 SCHEMA_PATH = Path(__file__).with_name("scenario.schema.json")
-KeyPath = tuple[str | int, ...]
 DEFAULT_FAULT_TYPE = "text/plain; charset=utf-8"
 SUFFIXES = (".yaml", ".yml", ".json")
-MAX_SCENARIO_BYTES = 1024 * 1024
-MAX_VALUES = 10_000  # nodes: keys, values and list items, aliases expanded
-MAX_DEPTH = 32
-MAX_SECONDS = 365 * 24 * 3600  # every duration: a year
 MAX_TIMES = 1_000_000_000
 MAX_RETRIES = 20  # backoff * 2**19 stays within what a datetime can add, even with a year's backoff
 MAX_PATTERN_LENGTH = 1000
-MAX_PROBLEMS = 100
-TOO_MANY = f"more than {MAX_VALUES:,} values (the limit)"
-TOO_MANY_EXPANDED = f"more than {MAX_VALUES:,} values once aliases are expanded (the limit)"
-TOO_DEEP = f"nests deeper than {MAX_DEPTH} levels (the limit)"
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # its own errors are reported as problems, not logged to stderr
 
@@ -72,276 +75,6 @@ FAULT_KEYS = ("status", "body", "content_type", "delay", "close", "truncate", "m
 LIFE_KEYS = ("sent_after", "refuse", "receipt", "replies", "stop")
 
 
-class ScenarioError(ConfigError):
-    """One or more problems in scenario files, each naming file, line and key path."""
-
-    def __init__(self, problems: list[str]) -> None:
-        problems = [_printable(p) for p in problems]
-        if len(problems) > MAX_PROBLEMS:
-            problems = [*problems[:MAX_PROBLEMS], f"... and {len(problems) - MAX_PROBLEMS} more problems"]
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-def _printable(text: str) -> str:
-    """A problem as it can be shown: UTF-8 (a lone surrogate as its escape), at most 1,000 characters."""
-    text = text if len(text) <= 1000 else f"{text[:1000]}..."
-    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode()
-
-
-def _whole(text: str) -> str | None:
-    """Text with surrogate pairs (as JSON escapes them) joined; None if a lone surrogate remains."""
-    try:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16")
-    except UnicodeDecodeError:
-        return None
-
-
-class _Limit(yaml.MarkedYAMLError):
-    """A document beyond one of the limits (well-formed, but refused)."""
-
-
-class _BoundedLoader(yaml.SafeLoader):
-    """The safe loader, refusing a document while composing it once it has too many nodes or nests too deep.
-
-    Aliases are composed as references to their anchor's node (no copies); ``_lines`` then counts them
-    expanded, within the same limits, before anything is constructed.
-    """
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.nodes = 0
-        self.depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        self.nodes += 1
-        if self.nodes > MAX_VALUES or self.depth >= MAX_DEPTH:
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise _Limit(problem=TOO_MANY if self.nodes > MAX_VALUES else TOO_DEEP, problem_mark=mark)
-        self.depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
-
-    def construct_scalar(self, node: yaml.ScalarNode | yaml.MappingNode) -> Any:
-        value = super().construct_scalar(node)
-        return value if value.isascii() else _whole(value) or value  # a lone surrogate: refused as text later
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        try:
-            return super().construct_object(node, deep)
-        except (ValueError, OverflowError) as error:  # a date like 2001-13-45, an integer of 5,000 digits
-            raise yaml.constructor.ConstructorError(problem=str(error), problem_mark=node.start_mark) from None
-
-
-class _Budget:
-    """Counts the nodes a walk meets (a key and its value are two); a ScenarioError past the limits."""
-
-    def __init__(self, source: str, too_many: str) -> None:
-        self.source = source
-        self.too_many = too_many
-        self.count = 0
-
-    def spend(self, nodes: int, path: KeyPath, line: int | None) -> None:
-        self.count += nodes
-        if self.count > MAX_VALUES or len(path) >= MAX_DEPTH:
-            where = f"{self.source}:{line}" if line is not None else self.source
-            where += f" {_dotted(path)}" if path else ""
-            raise ScenarioError([f"{where}: {self.too_many if self.count > MAX_VALUES else TOO_DEEP}"])
-
-
-def _lines(root: yaml.Node, source: str) -> dict[KeyPath, int]:
-    """The line of every key path, aliases expanded (within the limits, so a bomb never grows)."""
-    lines: dict[KeyPath, int] = {}
-    budget = _Budget(source, TOO_MANY_EXPANDED)
-
-    def walk(node: yaml.Node, path: KeyPath) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                child = (*path, str(key.value) if isinstance(key, yaml.ScalarNode) else "?")
-                budget.spend(2, child, key.start_mark.line + 1)
-                lines[child] = key.start_mark.line + 1
-                walk(value, child)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                budget.spend(1, (*path, index), item.start_mark.line + 1)
-                walk(item, (*path, index))
-
-    walk(root, ())
-    return lines
-
-
-def _check_size(data: Any, source: str) -> None:
-    """The same limits for data not read from YAML (JSON files, objects posted to the control API)."""
-    budget = _Budget(source, TOO_MANY)
-
-    def walk(value: Any, path: KeyPath) -> None:
-        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-        for part, item in items:
-            child = (*path, part if isinstance(part, int) else str(part))
-            budget.spend(1 if isinstance(part, int) else 2, child, None)
-            walk(item, child)
-
-    walk(data, ())
-
-
-def parse(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
-    """The document and the line of every key path in it."""
-    if len(text) > MAX_SCENARIO_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_SCENARIO_BYTES:
-        raise ScenarioError([f"{source}: larger than {MAX_SCENARIO_BYTES:,} bytes (the limit)"])
-    loader = _BoundedLoader(text)
-    try:
-        node = loader.get_single_node()
-        lines = _lines(node, source) if node is not None else {}
-        return loader.construct_document(node) if node is not None else None, lines
-    except yaml.YAMLError as error:
-        refused = isinstance(error, _Limit)
-        if source.endswith(".json") and not refused:
-            return _parse_json(text, source), {}
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ScenarioError([f"{source}{line}: {'' if refused else 'not valid YAML: '}{problem}"]) from None
-    finally:
-        loader.dispose()
-
-
-def _parse_json(text: str, source: str) -> Any:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as bad:
-        raise ScenarioError([f"{source}:{bad.lineno}: not valid JSON: {bad.msg}"]) from None
-    except RecursionError:
-        raise ScenarioError([f"{source}: {TOO_DEEP}"]) from None
-    except ValueError as bad:  # an integer of thousands of digits
-        raise ScenarioError([f"{source}: not valid JSON: {bad}"]) from None
-    _check_size(data, source)
-    return data
-
-
-def _dotted(path: KeyPath) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
-    return text
-
-
-class _Checker:
-    def __init__(self, source: str, lines: dict[KeyPath, int]) -> None:
-        self.source = source
-        self.lines = lines
-        self.problems: list[str] = []
-
-    def problem(self, path: KeyPath, text: str) -> None:
-        line = next((self.lines[path[:n]] for n in range(len(path), -1, -1) if path[:n] in self.lines), None)
-        where = f"{self.source}:{line}" if line is not None else self.source
-        self.problems.append(f"{where} {_dotted(path)}: {text}" if path else f"{where}: {text}")
-
-    def mapping(self, value: Any, path: KeyPath, allowed: Iterable[str], what: str) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.problem(path, f"expected {what} (a mapping), found {_shown(value)}")
-            return {}
-        allowed = tuple(allowed)
-        for key in value:
-            if key not in allowed:
-                self.problem((*path, str(key)), f"unknown key {str(key)!r}{_suggest(str(key), allowed)}")
-        return {k: v for k, v in value.items() if k in allowed}
-
-    def sequence(self, value: Any, path: KeyPath, what: str) -> list[Any]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problem(path, f"expected a list of {what}, found {_shown(value)}")
-            return []
-        return value
-
-    def number(self, value: Any, path: KeyPath, *, low: int, high: int, integer: bool = False, unit: str = "") -> Any:
-        """A finite number from low to high, or None (with the problem recorded)."""
-        kind = "a whole number" if integer else "a number"
-        ok = isinstance(value, int) if integer else isinstance(value, int | float)
-        if not ok or isinstance(value, bool):
-            self.problem(path, f"expected {kind}, found {_shown(value)}")
-            return None
-        if not low <= value <= high:  # NaN too
-            self.problem(path, f"expected {kind} from {low:,} to {high:,}{unit}, found {value}")
-            return None
-        return value
-
-    def seconds(self, fields: dict[str, Any], key: str, path: KeyPath) -> float:
-        """A duration: 0 when absent, at most a year."""
-        if key not in fields:
-            return 0.0
-        found = self.number(fields[key], (*path, key), low=0, high=MAX_SECONDS, unit=" (a year in seconds)")
-        return found or 0.0
-
-    def count(self, value: Any, path: KeyPath, low: int, high: int) -> Any:
-        return self.number(value, path, low=low, high=high, integer=True)
-
-    def boolean(self, value: Any, path: KeyPath) -> bool | None:
-        if not isinstance(value, bool):
-            self.problem(path, f"expected true or false, found {_shown(value)}")
-            return None
-        return value
-
-    def text(self, value: Any, path: KeyPath) -> str | None:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)  # YAML reads 17575449510 as a number
-        if not isinstance(value, str):
-            self.problem(path, f"expected text, found {_shown(value)}")
-            return None
-        if not value.isascii() and _whole(value) is None:
-            self.problem(path, f"expected text, found text with a lone surrogate {_printable(repr(value))}")
-            return None
-        return value
-
-    def guid(self, value: Any, path: KeyPath) -> uuid.UUID | None:
-        text = self.text(value, path)
-        if text is None:
-            return None
-        try:
-            return parse_guid(text)
-        except ValueError:
-            self.problem(path, f"{text!r} is not a GUID")
-            return None
-
-    def phone(self, value: Any, path: KeyPath) -> str | None:
-        text = self.text(value, path)
-        number = normalise_phone(text) if text is not None else None
-        if text is not None and number is None:
-            self.problem(path, f"{text!r} is not a phone number (10 or 11 digits, or 011 and 7 to 15 digits)")
-        return number
-
-    def choice(self, value: Any, path: KeyPath, choices: Iterable[str], what: str) -> str | None:
-        choices = tuple(choices)
-        if not isinstance(value, str) or value not in choices:
-            shown = repr(value) if isinstance(value, str) else _shown(value)
-            self.problem(path, f"{shown} is not {what}{_suggest(str(value), choices)}")
-            return None
-        return value
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    kind = {dict: "a mapping", list: "a list", bool: "a boolean", str: "text"}.get(type(value))
-    if kind in ("a mapping", "a list"):
-        return str(kind)
-    shown = repr(value[:80] if isinstance(value, str | bytes) else value)
-    return f"{kind} {shown}" if kind else shown
-
-
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    if not close:
-        lowered = {c.lower(): c for c in choices}
-        close = [lowered[word.lower()]] if word.lower() in lowered else []
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def read_scenario(text: str, source: str, *, for_key: uuid.UUID | None = None) -> Scenario:
     """A scenario from its text; ``for_key`` limits it to one account (one installed at runtime)."""
     data, lines = parse(text, source)
@@ -352,8 +85,8 @@ def build_scenario(
     data: Any, source: str, lines: dict[KeyPath, int] | None = None, *, for_key: uuid.UUID | None = None
 ) -> Scenario:
     if lines is None:
-        _check_size(data, source)
-    check = _Checker(source, lines or {})
+        check_size(data, source)
+    check = Checker(source, lines or {})
     top = check.mapping(data, (), TOP_KEYS, "a scenario")
     scenario = Scenario(source=source, name=top.get("name") if isinstance(top.get("name"), str) else None)
     if "accept_unknown_keys" in top:
@@ -378,7 +111,7 @@ def build_scenario(
     return scenario
 
 
-def _account(check: _Checker, item: Any, path: KeyPath, for_key: uuid.UUID | None) -> AccountSpec | None:
+def _account(check: Checker, item: Any, path: KeyPath, for_key: uuid.UUID | None) -> AccountSpec | None:
     fields = check.mapping(item, path, ACCOUNT_KEYS, "an account")
     if "license_key" not in fields and for_key is None:
         check.problem(path, "an account needs its license_key")
@@ -401,7 +134,7 @@ def _account(check: _Checker, item: Any, path: KeyPath, for_key: uuid.UUID | Non
     return AccountSpec(key, tuple(d for d in dids if d), suspended, blocked, url)
 
 
-def _defaults(check: _Checker, value: Any, path: KeyPath) -> dict[str, object]:
+def _defaults(check: Checker, value: Any, path: KeyPath) -> dict[str, object]:
     fields = check.mapping(value, path, DEFAULT_KEYS, "defaults")
     result: dict[str, object] = {}
     for key, item in fields.items():
@@ -419,7 +152,7 @@ def _defaults(check: _Checker, value: Any, path: KeyPath) -> dict[str, object]:
     return result
 
 
-def _rule(check: _Checker, item: Any, path: KeyPath) -> Rule | None:
+def _rule(check: Checker, item: Any, path: KeyPath) -> Rule | None:
     before = len(check.problems)
     fields = check.mapping(item, path, RULE_KEYS, "a rule")
     match = _match(check, fields.get("match"), (*path, "match"))
@@ -446,10 +179,10 @@ def _rule(check: _Checker, item: Any, path: KeyPath) -> Rule | None:
     if len(check.problems) > before:
         return None
     line = check.lines.get(path)
-    return Rule(match, steps, f"{check.source}:{line} {_dotted(path)}" if line else f"{check.source} {_dotted(path)}")
+    return Rule(match, steps, f"{check.source}:{line} {dotted(path)}" if line else f"{check.source} {dotted(path)}")
 
 
-def _match(check: _Checker, value: Any, path: KeyPath) -> Match:
+def _match(check: Checker, value: Any, path: KeyPath) -> Match:
     fields = check.mapping(value, path, MATCH_KEYS, "what to match")
     operations = None
     if "operation" in fields:
@@ -474,7 +207,7 @@ def _match(check: _Checker, value: Any, path: KeyPath) -> Match:
     return Match(operations, key, tuple(texts))
 
 
-def _text_match(check: _Checker, value: Any, path: KeyPath, *, phone: bool) -> TextMatch | None:
+def _text_match(check: Checker, value: Any, path: KeyPath, *, phone: bool) -> TextMatch | None:
     if not isinstance(value, dict):
         text = check.phone(value, path) if phone else check.text(value, path)
         return TextMatch("equals", text) if text is not None else None
@@ -503,7 +236,7 @@ def _text_match(check: _Checker, value: Any, path: KeyPath, *, phone: bool) -> T
         return None
 
 
-def _outcome(check: _Checker, value: Any, path: KeyPath, match: Match, *, in_sequence: bool) -> Outcome:
+def _outcome(check: Checker, value: Any, path: KeyPath, match: Match, *, in_sequence: bool) -> Outcome:
     allowed = OUTCOME_KEYS if in_sequence else OUTCOME_KEYS[:-1]
     fields = check.mapping(value, path, allowed, "an outcome")
     if not fields and isinstance(value, dict):
@@ -540,7 +273,7 @@ def _outcome(check: _Checker, value: Any, path: KeyPath, match: Match, *, in_seq
     )
 
 
-def _fault(check: _Checker, value: Any, path: KeyPath) -> Fault:
+def _fault(check: Checker, value: Any, path: KeyPath) -> Fault:
     fields = check.mapping(value, path, FAULT_KEYS, "a fault")
     if not fields and isinstance(value, dict):
         check.problem(path, f"a fault needs at least one of {', '.join(FAULT_KEYS)}")
@@ -560,7 +293,7 @@ def _fault(check: _Checker, value: Any, path: KeyPath) -> Fault:
     )
 
 
-def _life(check: _Checker, value: Any, path: KeyPath) -> Life:
+def _life(check: Checker, value: Any, path: KeyPath) -> Life:
     fields = check.mapping(value, path, LIFE_KEYS, "a message's life")
     sent_after = check.seconds(fields, "sent_after", path) if "sent_after" in fields else None
     refuse = check.count(fields["refuse"], (*path, "refuse"), 1, 100) if "refuse" in fields else 0
@@ -583,7 +316,7 @@ def _life(check: _Checker, value: Any, path: KeyPath) -> Life:
     return Life(sent_after, refuse or 0, receipt, tuple(r for r in replies if r is not None))
 
 
-def _reply(check: _Checker, value: Any, path: KeyPath) -> Reply | None:
+def _reply(check: Checker, value: Any, path: KeyPath) -> Reply | None:
     fields = check.mapping(value, path, ("after", "message"), "a reply")
     if "message" not in fields:
         check.problem(path, "a reply needs its message")
@@ -616,21 +349,10 @@ def load_scenarios(paths: Iterable[str | Path], read: Callable[[Path], str] | No
             problems.append(f"{given}: no .yaml, .yml or .json files in this folder")
         for file in files:
             try:
-                text = (read or _read)(file)
+                text = (read or read_text)(file)
                 scenarios.append(read_scenario(text, str(file)))
             except ScenarioError as error:
                 problems.extend(error.problems)
     if problems:
         raise ScenarioError(problems)
     return scenarios
-
-
-def _read(path: Path) -> str:
-    try:
-        if path.stat().st_size > MAX_SCENARIO_BYTES:  # refused unread
-            raise ScenarioError([f"{path}: larger than {MAX_SCENARIO_BYTES:,} bytes (the limit)"])
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ScenarioError([f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"]) from None
-    except OSError as error:
-        raise ScenarioError([f"{path}: cannot be read: {error.strerror}"]) from None

@@ -241,6 +241,7 @@ def serve(config: Config, log_level: str = "info") -> None:
     def announce() -> None:
         if server.ready.wait():
             # The "serving" line is what scripts wait for, so everything they need is printed before it.
+            print(f"fake-cdyne: the inbox (texts and postbacks, in a browser) is at {url}/", flush=True)
             print(f"fake-cdyne: {server.stack}", flush=True)
             if tls_files and tls_files.ca_file:
                 print(f"fake-cdyne: clients should trust the CA certificate {tls_files.ca_file}", flush=True)

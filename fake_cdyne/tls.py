@@ -1,12 +1,15 @@
 """Optional TLS, so clients hard-wired to ``https://`` and ``/SecureREST/`` work unchanged.
 
 Either the user's certificate and key, or a throwaway CA made at start (with ``trustme``, the
-``fake-cdyne[tls]`` extra) whose certificate is written where clients can be told to trust it.
+``fake-cdyne[tls]`` extra) whose certificate is written where clients can be told to trust it:
+``tls_ca_out``, or by default ``ca.pem`` in a folder of the fake's own (one per start, so fakes running
+side by side never overwrite each other's CA).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +23,6 @@ class TLSFiles:
     certfile: str
     keyfile: str
     ca_file: str | None  # the CA certificate clients should trust, when the fake made one
-
-
-def default_ca_path() -> Path:
-    return Path(tempfile.gettempdir()) / "fake-cdyne-ca.pem"
 
 
 def prepare(config: Config) -> TLSFiles | None:
@@ -53,10 +52,10 @@ def prepare(config: Config) -> TLSFiles | None:
                 raise ConfigError(f"TLS name {name!r} is neither a host name nor an IP address") from None
     authority = trustme.CA(organization_name="fake-cdyne test CA")
     leaf = authority.issue_cert(*names)
-    folder = Path(tempfile.mkdtemp(prefix="fake-cdyne-tls-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"fake-cdyne-tls-{os.getpid()}-"))
     combined = folder / "server.pem"
     leaf.private_key_and_cert_chain_pem.write_to_path(str(combined))
-    ca_file = Path(config.tls_ca_out) if config.tls_ca_out else default_ca_path()
+    ca_file = Path(config.tls_ca_out) if config.tls_ca_out else folder / "ca.pem"
     try:
         ca_file.parent.mkdir(parents=True, exist_ok=True)
         authority.cert_pem.write_to_path(str(ca_file))

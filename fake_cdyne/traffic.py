@@ -20,11 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from starlette.types import Message, Receive, Scope
+from starlette.types import Message as ASGIMessage
+from starlette.types import Receive, Scope
 
 from .model import SMSError
+from .registry import INCOMING_MESSAGES
+from .sms2 import SMS2
 
 BODY_LIMIT = 16 * 1024
+SUMMARY_LIMIT = 200  # characters
 HEADERS_LIMIT = 8 * 1024
 _ERROR_NAMES = {error.value: error.name for error in SMSError}
 _XML_ERRORS = re.compile(r"<SMSError>(\w+)</SMSError>")
@@ -37,6 +41,14 @@ _INCOMING = re.compile(r"<SMSIncomingMessage>|\"IncomingMessageID\"")
 
 def _text(data: bytes | bytearray) -> str:
     return data.decode("utf-8", errors="replace")
+
+
+def _shortened(text: str) -> str:
+    """At most SUMMARY_LIMIT characters, cut after a whole word with " …" (a word that long, mid-word)."""
+    if len(text) <= SUMMARY_LIMIT:
+        return text
+    head = text[: SUMMARY_LIMIT - 1].rpartition(" ")[0] or text[: SUMMARY_LIMIT - 2]
+    return f"{head} …"
 
 
 def _kept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -75,7 +87,7 @@ class Exchange:
     def reading(self, receive: Receive) -> Receive:
         """``receive``, keeping what the client sent (``__wrapped__`` leads back to the server's own)."""
 
-        async def recording_receive() -> Message:
+        async def recording_receive() -> ASGIMessage:
             message = await receive()
             chunk = message.get("body", b"")
             self.body_bytes += len(chunk)
@@ -85,7 +97,7 @@ class Exchange:
         recording_receive.__wrapped__ = receive  # type: ignore[attr-defined]
         return recording_receive
 
-    def saw(self, message: Message) -> None:
+    def saw(self, message: ASGIMessage) -> None:
         """An ASGI message on its way to the client."""
         if message["type"] == "http.response.start":
             self.status = message["status"]
@@ -112,15 +124,14 @@ class Exchange:
         if named or numbered:
             return "SMSError " + ", ".join(named or numbered)
         if self.status == 200:
-            # "<": the SOAP reply's element, not the WSDL's and schema's names of it
-            if "getunreadincomingmessages" in self.path.lower() or "<GetUnreadIncomingMessagesResponse" in response:
+            if (op := SMS2.logged(self.path, response)) is not None and op.result == INCOMING_MESSAGES:
                 return f"{len(_INCOMING.findall(response))} incoming message(s)"
             boolean = _BOOLEAN.search(response)
             if boolean:
                 return "".join(boolean.groups(""))
             return "an empty list" if _EMPTY_ARRAY.search(response) else f"{self.response_bytes} bytes"
         page = re.sub(r"<head>.*?</head>", "", response, flags=re.S)
-        return " ".join(re.sub(r"<[^>]*>", " ", page).split())[:200]
+        return _shortened(" ".join(re.sub(r"<[^>]*>", " ", page).split()))
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import dataclasses
@@ -95,6 +96,18 @@ def test_serve_names_its_event_loop_and_parser_before_its_url() -> None:
         assert stack == "fake-cdyne: asyncio event loop, httptools parser (uvloop has no build for this platform)\n"
 
 
+def test_serve_prints_the_inbox_url_before_its_url() -> None:
+    with start() as running:
+        serving = next(i for i, line in enumerate(running.lines) if line.startswith("fake-cdyne serving "))
+        (inbox,) = [line for line in running.lines[:serving] if "inbox" in line]
+        url = re.search(r"(https?://\S+/)$", inbox.rstrip("\n"))
+        assert url is not None
+        assert url[1] == f"{running.url}/"
+        page = httpx.get(url[1])
+        assert page.headers["content-type"].startswith("text/html")
+        assert "inbox.js" in page.text
+
+
 def described(parser: str) -> str:
     """describe_stack on the standard library's loop, whatever the installed policy."""
     config = uvicorn.Config(lambda scope, receive, send: None, http=protocol(parser))
@@ -135,6 +148,56 @@ def test_options_come_from_the_environment_and_the_command_line() -> None:
         with httpx.Client() as http:
             http.headers.pop("Accept")
             assert http.get(f"{running.url}/sms.svc/CancelMessage").text == "false"
+
+
+SCENARIO = str(Path(__file__).parent.parent / "scenarios" / "examples" / "stop.yaml")
+# Each option of `serve` (by its dest): its command-line arguments and the same setting as its variable.
+OPTION_SAMPLES: dict[str, tuple[list[str], str]] = {
+    "host": (["--host", "0.0.0.0"], "0.0.0.0"),
+    "port": (["--port", "8181"], "8181"),
+    "send_delay": (["--send-delay", "2.5"], "2.5"),
+    "manual_clock": (["--manual-clock"], "true"),
+    "max_message_length": (["--max-message-length", "200"], "200"),
+    "max_body_bytes": (["--max-body-bytes", "5000"], "5000"),
+    "default_format": (["--default-format", "json"], "json"),
+    "extra_dids": (["--extra-did", "17575550199", "--extra-did", "17575550100"], "17575550199,17575550100"),
+    "accept_unknown_keys": (["--refuse-unknown-keys"], "false"),
+    "scenarios": (["--scenario", SCENARIO], SCENARIO),
+    "tls": (["--tls"], "1"),
+    "tls_cert": (["--tls-cert", "cert.pem"], "cert.pem"),
+    "tls_key": (["--tls-key", "key.pem"], "key.pem"),
+    "tls_ca_out": (["--tls-ca-out", "ca.pem"], "ca.pem"),
+    "log_level": (["--log-level", "debug"], "debug"),
+}
+
+
+def test_every_serve_option_is_honoured_from_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For each option `serve --help` lists, the setting it gives the server is the one its
+    FAKE_CDYNE_ variable gives, and not the default (an option without a sample here fails)."""
+    from fake_cdyne import cli
+
+    parser = cli.build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    options = {a.dest for a in commands.choices["serve"]._actions if a.option_strings and a.dest != "help"}
+    assert options == set(OPTION_SAMPLES)
+    started: list[tuple[Config, str]] = []
+    monkeypatch.setattr(cli, "serve", lambda config, log_level: started.append((config, log_level)))
+    monkeypatch.setattr(cli, "announce_scenarios", lambda config: None)
+    for name in dataclasses.fields(Config):
+        monkeypatch.delenv(f"FAKE_CDYNE_{name.name.upper()}", raising=False)
+    monkeypatch.delenv("FAKE_CDYNE_LOG_LEVEL", raising=False)
+    assert cli.main(["serve"]) == 0
+    for dest, (arguments, variable) in OPTION_SAMPLES.items():
+        assert cli.main(["serve", *arguments]) == 0
+        with monkeypatch.context() as env:
+            env.setenv(f"FAKE_CDYNE_{dest.upper()}", variable)
+            assert cli.main(["serve"]) == 0
+        (default, default_level), (option, option_level), (environ, environ_level) = started[0], *started[-2:]
+        if dest == "log_level":
+            assert option_level == environ_level == "debug" != default_level
+        else:
+            assert getattr(option, dest) == getattr(environ, dest) != getattr(default, dest), dest
+            assert dataclasses.replace(option, **{dest: getattr(default, dest)}) == default, dest  # only it
 
 
 def test_bad_configuration_is_refused_before_starting() -> None:

@@ -2,31 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import httpx
 import pytest
 from openapi_spec_validator import validate
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
-from fake_cdyne import Config, ControlAPIError, FakeCdyneClient, FakeServer
-from fake_cdyne.control import routes
+from fake_cdyne import Config, ControlAPIError, FakeCdyneClient, FakeServer, create_app
+from fake_cdyne.control import TABLE
 
 from .conftest import send
 
 
+def _served(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Every (method, path) the routes answer, mounts walked (the app's whole tree)."""
+    for route in routes:
+        if isinstance(route, Route):
+            yield from ((method.lower(), prefix + route.path) for method in (route.methods or set()) - {"HEAD"})
+        elif isinstance(route, Mount):
+            yield from _served(route.routes, prefix + route.path)
+
+
 def test_openapi_document_is_valid_and_names_every_route(http: httpx.Client, fake: FakeServer) -> None:
+    """Every JSON route the app serves under /_fake, the inbox's data included (not its page, /_fake/ui)."""
     document = http.get("/_fake/openapi.json").json()
     validate(document)
     assert document["servers"] == [{"url": fake.url}]
-    served = {
-        (method.lower(), f"/_fake{route.path}")
-        for route in routes
-        if isinstance(route, Route)
-        for method in (route.methods or set()) - {"HEAD"}
-    }
+    served = {(m, p) for m, p in _served(create_app().routes) if p.startswith("/_fake/") and "/_fake/ui" not in p}
     documented = {(method, path) for path, item in document["paths"].items() for method in item}
+    assert {("get", "/_fake/inbox/conversations"), ("get", "/_fake/inbox/thread")} <= served
+    assert ("post", "/_fake/inbox/seen") in served
     assert served == documented
+
+
+def test_the_readme_names_every_control_route() -> None:
+    """Its control API table has a row for each route of the table (paths' {names} written as K, ID)."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### The control API", 1)[1].split("\n#", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    named = {found for row in rows for found in re.findall(r"`((?:GET|POST|PUT|DELETE) /_fake/[^`?]*)", row)}
+    written = {"{license_key}": "K", "{message_id}": "ID"}
+    declared = {f"{r.method} /_fake" + re.sub(r"{\w+}", lambda m: written[m[0]], r.path) for r in TABLE}
+    assert declared - named == set()
 
 
 def test_each_input_is_documented_as_its_route_declares_it(http: httpx.Client, key: str) -> None:
@@ -51,8 +71,6 @@ def test_each_input_is_documented_as_its_route_declares_it(http: httpx.Client, k
 
 
 def test_a_handler_reads_only_what_its_route_declares() -> None:
-    from fake_cdyne.control import TABLE
-
     health = next(route for route in TABLE if route.path == "/health")
     with pytest.raises(KeyError, match="declares no input 'license_key'"):
         health.input("license_key")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+import fake_cdyne
 
 pytest_plugins = ["pytester"]
 
@@ -22,6 +27,29 @@ def test_readme_example_passes(pytester: pytest.Pytester, index: int) -> None:
     pytester.makepyfile(**{f"test_readme_{index}": EXAMPLES[index]})
     result = pytester.runpytest_subprocess()  # as a user runs them, and sharing no imported modules
     result.assert_outcomes(passed=len(re.findall(r"^def test_", EXAMPLES[index], re.M)))
+
+
+def test_readme_examples_pass_mypy_strict(tmp_path: Path) -> None:
+    """As a user would type-check them: strict, zeep (which ships no types) allowed untyped."""
+    for index, example in enumerate(EXAMPLES):
+        (tmp_path / f"readme_{index}.py").write_text(example)
+    zeep_users = [f"readme_{i}" for i, example in enumerate(EXAMPLES) if "import zeep" in example]
+    (tmp_path / "mypy.ini").write_text(
+        "[mypy]\nstrict = True\n"
+        "[mypy-zeep.*]\nignore_missing_imports = True\n"
+        "[mypy-fake_cdyne.*]\nignore_errors = True\n"  # the project's own mypy run checks the package
+        f"[mypy-{','.join(zeep_users)}]\ndisallow_untyped_calls = False\n"
+    )
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", ".cache", "."],
+        cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(Path(fake_cdyne.__file__).parent.parent)},  # an editable install
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout == f"Success: no issues found in {len(EXAMPLES)} source files\n"
 
 
 SCENARIO_BLOCKS = [b for b in re.findall(r"```yaml\n(.*?)```", README.read_text(), re.S) if b.startswith("rules:")]

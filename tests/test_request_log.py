@@ -171,3 +171,13 @@ def test_summaries_of_soap_answers(client: FakeCdyneClient, http: httpx.Client) 
     headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": action}
     http.post("/sms.svc/Soap", content=envelope, headers=headers).raise_for_status()
     assert client.requests[-1].summary == "1 incoming message(s)"
+
+
+def test_a_long_summary_is_shortened_at_a_word(client: FakeCdyneClient, http: httpx.Client) -> None:
+    page = " ".join(f"word{n:03}" for n in range(60))  # 479 characters
+    client.use_scenario({"rules": [{"outcome": {"fault": {"status": 503, "body": page}}}]})
+    assert send(http, client.license_key).status_code == 503
+    summary = client.requests[-1].summary
+    assert summary.endswith(" …")
+    assert 190 < len(summary) <= 200
+    assert page.startswith(summary.removesuffix(" …") + " ")  # whole words only

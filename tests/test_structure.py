@@ -148,7 +148,7 @@ def test_every_error_the_fake_raises_on_purpose_is_a_fake_cdyne_error() -> None:
 
 
 MOST_LINES = 400
-LONGER = {"scenario_files.py": 640}  # to split: the scenario checker and its YAML reader
+LONGER: dict[str, int] = {}  # modules allowed past MOST_LINES, each with the reason
 
 
 def test_no_module_is_over_400_lines() -> None:

@@ -81,6 +81,23 @@ def test_serve_with_tls_says_which_ca_to_trust(tmp_path: Path) -> None:
         ).is_success
 
 
+def test_two_fakes_with_tls_write_their_own_ca() -> None:
+    """Without --tls-ca-out each fake writes its CA to a file of its own (not one shared by every fake
+    on the machine), and each CA is the one its server's certificate is signed by."""
+    with start("--tls") as first, start("--tls") as second:
+        found = []
+        for running in (first, second):
+            (line,) = [line for line in running.lines if "trust the CA certificate " in line]
+            ca = line.rstrip("\n").rpartition("trust the CA certificate ")[2]
+            trusted = ssl.create_default_context(cafile=ca)
+            assert httpx.get(f"{running.url}/_fake/health", verify=trusted).is_success
+            found.append(ca)
+        assert found[0] != found[1]
+        other = ssl.create_default_context(cafile=found[0])
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(f"{second.url}/_fake/health", verify=other)
+
+
 def test_postbacks_to_an_https_receiver(tmp_path: Path) -> None:
     from fake_cdyne import PostbackReceiver
     from fake_cdyne.tls import TLSFiles

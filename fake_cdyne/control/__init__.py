@@ -1,10 +1,10 @@
 """The control API under ``/_fake/``: JSON for tests and tools to drive and inspect the fake.
 
 It goes through the same store, life cycle and clock as the service's own operations, never around
-them. ``TABLE`` at the end declares every route once (``routing``): its inputs (kinds of value from
-``inputs``, with their ranges), handler and answer; the Starlette routes and the OpenAPI document are
-both made from it. Errors are ``{"error": "..."}`` with a 4xx naming the field. ``guard`` decides who
-may call it.
+them. ``TABLE`` at the end declares every route once (``routing``), the inbox's data routes among
+them: its inputs (kinds of value from ``inputs``, with their ranges), handler and answer; the Starlette
+routes and the OpenAPI document are both made from it. Errors are ``{"error": "..."}`` with a 4xx
+naming the field. ``guard`` decides who may call it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .. import openapi
+from ..inbox import TABLE as INBOX_TABLE
 from ..inputs import ATTEMPTS, COUNT, FLAG, KEY, OBJECT, PHONE, SECONDS, SEED, TEXT, WAIT, ControlError, Phones, Text
 from ..openapi import array, ref
 from ..routing import Call, ControlRoute, Input, body, path, query, starlette_routes
@@ -213,6 +214,7 @@ TABLE: list[ControlRoute] = [
         (BY_KEY, query("q", TEXT, "", "a phone number or text to look for"), LIMIT),
         {"type": "array"},
     ),
+    *INBOX_TABLE,
     ControlRoute(
         "GET", "/events", "Server-sent events: a notice whenever something changed", events, answer={"type": "string"}
     ),

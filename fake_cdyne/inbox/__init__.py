@@ -2,8 +2,8 @@
 
 The page is static (``index.html``, ``inbox.js``, ``inbox.css`` beside this file, no CDN, nothing to
 build). It reads the fake through the paged endpoints below, each reading only what it shows from the
-``threads`` index, and acts through the control API, as a test would. Those endpoints sit under
-``/_fake/inbox/`` behind the control API's own guard (``guard.ControlGuard``).
+``threads`` index, and acts through the control API, as a test would. Those endpoints (``TABLE``) are
+control routes under ``/_fake/inbox/``: the control API serves and documents them with its own.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route, Router
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
-from ..guard import ControlGuard
-from ..inputs import KEY, PHONE, TEXT, ControlError, Fields, Whole, read_json
+from ..inputs import KEY, PHONE, TEXT, ControlError, Whole
 from ..model import RECEIPT_CODES, IncomingMessage, Message, MessageState
 from ..postbacks import Postback, State
+from ..routing import Call, ControlRoute, body, query
 from ..service import Service
 from ..views import incoming_json, iso, message_json, postback_json
 from .refusals import Refusal
@@ -35,11 +34,6 @@ PAGE = Whole(500, low=1)  # conversations or texts in one answer
 OFFSET = Whole(1_000_000)
 DELIVERED = frozenset({"000", "003", "004"})  # receipts that say the text got through
 TEXTS_SHOWN = 50  # per conversation in GET /_fake/inbox: the newest
-
-
-def _service(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
 
 
 def _clock(service: Service) -> dict[str, Any]:
@@ -136,54 +130,50 @@ def thread(conversation: Conversation, limit: int) -> dict[str, Any]:
     }
 
 
-async def conversations_page(request: Request) -> Response:
-    """``GET /_fake/inbox/conversations?license_key&q&offset&limit``: one page of the list."""
-    service = _service(request)
-    query = Fields(request.query_params, text=True)
-    key = query.optional("license_key", KEY)
-    offset, limit = query.get("offset", OFFSET, 0), query.get("limit", PAGE, 50)
-    found = list(index_of(service).find(key, query.get("q", TEXT, "")))
-    return JSONResponse({
+async def conversations_page(call: Call) -> Response:
+    """One page of the list."""
+    found = list(index_of(call.service).find(call["license_key"], call["q"]))
+    offset = call["offset"]
+    return call.answer({
         "total": len(found),
         "offset": offset,
-        "conversations": [summary(c) for c in found[offset : offset + limit]],
-        "clock": _clock(service),
+        "conversations": [summary(c) for c in found[offset : offset + call["limit"]]],
+        "clock": _clock(call.service),
         "receipt_codes": list(RECEIPT_CODES.items()),
     })  # fmt: skip
 
 
-def _conversation(service: Service, fields: Fields) -> Conversation:
-    key, phone = fields.need("license_key", KEY), fields.need("phone", PHONE)
+def _conversation(service: Service, key: uuid.UUID, phone: str) -> Conversation:
     conversation = index_of(service).get(key, phone)
     if conversation is None:
         raise ControlError(f"no conversation between license key {key} and {phone}", 404)
     return conversation
 
 
-async def thread_page(request: Request) -> Response:
-    """``GET /_fake/inbox/thread?license_key&phone&limit``: the newest ``limit`` texts of one conversation."""
-    service = _service(request)
-    query = Fields(request.query_params, text=True)
-    limit = query.get("limit", PAGE, 50)
-    return JSONResponse(thread(_conversation(service, query), limit) | {"clock": _clock(service)})
+async def thread_page(call: Call) -> Response:
+    """The newest ``limit`` texts of one conversation."""
+    limit = call["limit"]  # a bad limit is refused before a missing conversation
+    shown = thread(_conversation(call.service, call["license_key"], call["phone"]), limit)
+    return call.answer(shown | {"clock": _clock(call.service)})
 
 
-async def seen(request: Request) -> Response:
-    """``POST /_fake/inbox/seen``: the reader has seen a conversation's texts (``license_key`` and ``phone``),
-    a key's, or (with neither) every conversation's. CDYNE's own "read" is left as it is."""
-    service = _service(request)
-    body = read_json(await request.body())
-    if "phone" in body:
-        chosen = [_conversation(service, body)]
+async def seen(call: Call) -> Response:
+    """The reader has seen a conversation's texts (``license_key`` and ``phone``), a key's, or (with
+    neither) every conversation's. CDYNE's own "read" is left as it is."""
+    service, key = call.service, call["license_key"]
+    if "phone" in call:
+        if key is None:
+            raise ControlError(f"license_key is required with phone: {KEY.describe()}")
+        chosen = [_conversation(service, key, call["phone"])]
     else:
-        chosen = list(index_of(service).find(body.optional("license_key", KEY)))
+        chosen = list(index_of(service).find(key))
     marked = 0
     for conversation in chosen:
         marked += conversation.unread
         conversation.seen = conversation.incoming
     if marked:
         service.events.publish("seen", chosen[0].license_key if len(chosen) == 1 else None)
-    return JSONResponse({"marked": marked})
+    return call.answer({"marked": marked})
 
 
 def conversations(
@@ -197,16 +187,6 @@ def conversations(
         shown = thread(conversation, TEXTS_SHOWN)
         found.append(shown | {"last": shown["last"]["at"], "held_postbacks": shown["held_postbacks"]})
     return found
-
-
-class _Guarded:
-    """The control API's guard, built from the serving app's settings (known only per request)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await ControlGuard(self.app, scope["app"].state.service.config)(scope, receive, send)
 
 
 @cache
@@ -226,14 +206,41 @@ async def asset(request: Request) -> Response:
     return Response(_asset(name), media_type=ASSETS[name])
 
 
-data_routes = [
-    Route("/conversations", conversations_page),
-    Route("/thread", thread_page),
-    Route("/seen", seen, methods=["POST"]),
+OBJ = {"type": "object"}
+# The page's data, served and documented with the control API's routes (for the page: may change).
+TABLE: list[ControlRoute] = [
+    ControlRoute(
+        "GET",
+        "/inbox/conversations",
+        "One page of the inbox's conversations, most recently active first",
+        conversations_page,
+        (
+            query("license_key", KEY, note="one license key's; all keys' without it"),
+            query("q", TEXT, "", "a phone number or text to look for"),
+            query("offset", OFFSET, 0, "conversations to skip"),
+            query("limit", PAGE, 50, "conversations in the page"),
+        ),
+        OBJ,
+    ),
+    ControlRoute(
+        "GET",
+        "/inbox/thread",
+        "The newest texts of one conversation, oldest first",
+        thread_page,
+        (
+            query("license_key", KEY, required=True),
+            query("phone", PHONE, required=True),
+            query("limit", PAGE, 50, "the newest this many texts"),
+        ),
+        OBJ,
+    ),
+    ControlRoute(
+        "POST",
+        "/inbox/seen",
+        "The reader has seen a conversation's texts (license_key and phone), a key's, or every one's",
+        seen,
+        (body("license_key", KEY), body("phone", PHONE, note="one conversation (with license_key)")),
+        {"type": "object", "properties": {"marked": {"type": "integer"}}},
+    ),
 ]
-routes = [
-    Route("/", page),
-    Route("/_fake/ui", page),
-    Route("/_fake/ui/{name}", asset),
-    Mount("/_fake/inbox", app=_Guarded(Router(data_routes))),
-]
+routes = [Route("/", page), Route("/_fake/ui", page), Route("/_fake/ui/{name}", asset)]

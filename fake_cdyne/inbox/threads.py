@@ -87,18 +87,19 @@ class Index:
     def update(self, service: Service) -> None:
         """Take in what the store, the postback journal and the request log gained since the last call."""
         store = service.store
-        gone = {key for key, (account, _, _) in self._taken.items() if store.accounts.get(key) is not account}
+        gone = {key for key, (account, _, _) in self._taken.items() if store.find(key) is not account}
         if gone:
             self._forget(gone)
         fresh: list[Iterable[Text]] = []
-        for key, account in store.accounts.items():
+        for account in store.accounts_of(None):
+            key = account.license_key
             _, messages, incoming = self._taken.get(key, (account, 0, 0))
             fresh += [itertools.islice(account.messages, messages, None)]
             fresh += [itertools.islice(account.incoming, incoming, None)]
             self._taken[key] = (account, len(account.messages), len(account.incoming))
         for text in heapq.merge(*fresh, key=at):
             phone = text.to_number if isinstance(text, Message) else text.from_number
-            conversation = self._touch(store.accounts[text.license_key], phone)
+            conversation = self._touch(self._taken[text.license_key][0], phone)
             conversation.add(text)
             self._where[text.id] = conversation
         self._take_postbacks(service)
@@ -144,7 +145,7 @@ class Index:
                 continue  # read already, or not answered yet
             self._requests.add(exchange.id)
             for refusal in refusals(exchange):
-                account = service.store.accounts.get(refusal.license_key)
+                account = service.store.find(refusal.license_key)
                 if account is not None and self._taken.get(account.license_key, (None,))[0] is account:
                     self._touch(account, refusal.phone).add(refusal)
 
