@@ -44,13 +44,18 @@ class Query:
         if len(raw) > limit:
             raise UriTooLong(f"The query string is {len(raw)} bytes; the limit is {limit} (max_query_bytes).")
         values: dict[str, str] = {}
-        for pair in raw.split(b"&"):
-            if not pair:
-                continue
-            name, _, value = pair.partition(b"=")
-            key = _decode(name).strip().lower()
-            decoded = _decode(value)
-            values[key] = f"{values[key]},{decoded}" if key in values else decoded
+        if b"%" in raw or b"+" in raw or not raw.isascii():
+            for pair in raw.split(b"&"):
+                if pair:
+                    name, _, value = pair.partition(b"=")
+                    key, decoded = _decode(name).strip().lower(), _decode(value)
+                    values[key] = f"{values[key]},{decoded}" if key in values else decoded
+        else:  # the common case: nothing to unescape, and ASCII decodes alike as UTF-8: one decode in all
+            for pair in raw.decode("ascii").split("&"):
+                if pair:
+                    name, _, value = pair.partition("=")
+                    key = name.strip().lower()
+                    values[key] = f"{values[key]},{value}" if key in values else value
         self.values = values
 
     def text(self, name: str) -> str | None:
