@@ -32,11 +32,19 @@ def quantise(moment: datetime) -> datetime:
     .NET first truncates to whole milliseconds, then SqlDateTime rounds half up to 1/300 s, which
     gives SQL Server's documented table: .995 to .998 become .997, .999 becomes the next second.
     """
-    ticks = (moment.microsecond // 1000 * 3 + 5) // 10
-    base = moment.replace(microsecond=0)
-    if ticks == 300:
-        return base + timedelta(seconds=1)
-    return base.replace(microsecond=round(ticks * 10 / 3) * 1000)
+    microsecond = _QUANTISED[moment.microsecond // 1000]
+    if microsecond is None:
+        return moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment.replace(microsecond=microsecond)
+
+
+def _quantised(millis: int) -> int | None:
+    """The microsecond a whole millisecond rounds to, or None for the next second."""
+    ticks = (millis * 3 + 5) // 10
+    return None if ticks == 300 else round(ticks * 10 / 3) * 1000
+
+
+_QUANTISED = [_quantised(millis) for millis in range(1000)]  # computed once: quantise runs twice a send
 
 
 NEVER_XML = "0001-01-01T00:00:00"
