@@ -44,18 +44,22 @@ class Query:
         if len(raw) > limit:
             raise UriTooLong(f"The query string is {len(raw)} bytes; the limit is {limit} (max_query_bytes).")
         values: dict[str, str] = {}
-        if b"%" in raw or b"+" in raw or not raw.isascii():
+        if raw.isascii():  # the common case: one decode, and only escaped parts decoded again
+            for pair in raw.decode("ascii").split("&"):
+                if pair:
+                    name, _, value = pair.partition("=")
+                    if "%" in name or "+" in name:
+                        name = _decode(name.encode("ascii"))
+                    if "%" in value or "+" in value:
+                        value = _decode(value.encode("ascii"))
+                    key = name.strip().lower()
+                    values[key] = f"{values[key]},{value}" if key in values else value
+        else:
             for pair in raw.split(b"&"):
                 if pair:
                     name, _, value = pair.partition(b"=")
                     key, decoded = _decode(name).strip().lower(), _decode(value)
                     values[key] = f"{values[key]},{decoded}" if key in values else decoded
-        else:  # the common case: nothing to unescape, and ASCII decodes alike as UTF-8: one decode in all
-            for pair in raw.decode("ascii").split("&"):
-                if pair:
-                    name, _, value = pair.partition("=")
-                    key = name.strip().lower()
-                    values[key] = f"{values[key]},{value}" if key in values else value
         self.values = values
 
     def text(self, name: str) -> str | None:
