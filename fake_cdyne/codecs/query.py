@@ -55,10 +55,10 @@ class Query:
                     key = name.strip().lower()
                     values[key] = f"{values[key]},{value}" if key in values else value
         else:
-            for pair in raw.split(b"&"):
-                if pair:
-                    name, _, value = pair.partition(b"=")
-                    key, decoded = _decode(name).strip().lower(), _decode(value)
+            for raw_pair in raw.split(b"&"):
+                if raw_pair:
+                    raw_name, _, raw_value = raw_pair.partition(b"=")
+                    key, decoded = _decode(raw_name).strip().lower(), _decode(raw_value)
                     values[key] = f"{values[key]},{decoded}" if key in values else decoded
         self.values = values
 
