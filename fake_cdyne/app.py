@@ -46,13 +46,14 @@ class FakeCdyneApp(Starlette):
             return
         scope["app"] = self
         started = False
-        exchange = self.service.traffic.begin(scope, self.service.clock.now())
+        traffic = self.service.traffic
+        exchange = traffic.begin(scope, self.service.clock.now()) if traffic.size else None
         if exchange is not None:
             receive = exchange.reading(receive)
 
         async def tracking_send(message: ASGIMessage) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            started = True  # the first message of a response is always its start
             if exchange is not None:
                 exchange.saw(message)
             await send(message)

@@ -90,18 +90,22 @@ class _Defended(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
-        if self._head_timer is None and self._idle():
-            self._await_head()
-        if self._head_timer is not None:
+        awaiting_head = self._head_timer is not None
+        if not awaiting_head and self._idle():  # the first bytes of the next head on a kept-alive connection
+            awaiting_head, self._head_bytes = True, 0
+        if awaiting_head:
             self._head_bytes += len(data)
         cycle = self.cycle
         self._feed(data)
-        if self._head_timer is None or self._closing():
+        if not awaiting_head or self._closing():
             return
         if self.cycle is not cycle:
             self._head_arrived()
         elif self._head_bytes > self.limits.max_header_bytes:
             self._refuse_long_head()
+        elif self._head_timer is None:
+            # Its deadline runs from its first bytes: a head that came whole (nearly every one) needs no timer.
+            self._await_head()
 
     def _feed(self, data: bytes) -> None:
         """Hand the bytes to the parser (uvicorn's own ``data_received``, unless a subclass knows better)."""
@@ -123,7 +127,6 @@ class _Defended(asyncio.Protocol):
         return self._refused or self.transport.is_closing()
 
     def _await_head(self) -> None:
-        self._head_bytes = 0
         self._head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
 
     def _head_arrived(self) -> None:

@@ -24,7 +24,7 @@ RESUME_REPLY = "OK."
 HELP_REPLY = "Reply STOP to stop receiving messages from this number. Msg&data rates may apply."
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: two are made for every send, and a frozen __init__ costs more
 class LifeEvent:
     kind: Literal["created", "sent", "refused", "receipt", "incoming"]
     account: Account
@@ -54,18 +54,15 @@ class Lifecycle:
     def start(self, messages: Iterable[Message]) -> None:
         """Begin the life of freshly stored messages; called once their send has been answered."""
         for message in messages:
-            self._announce_created(message)
+            account = self.store.find(message.license_key)
+            if account is not None:
+                self._announce(LifeEvent("created", account, message))
             if message.state is MessageState.SCHEDULED and message.scheduled_for is not None:
                 self.scheduler.call_at(
                     message.scheduled_for, functools.partial(self._queue, message), message.license_key
                 )
             else:
                 self._schedule_sending(message)
-
-    def _announce_created(self, message: Message) -> None:
-        account = self.store.find(message.license_key)
-        if account is not None:
-            self._announce(LifeEvent("created", account, message=message))
 
     def _queue(self, message: Message) -> None:
         if message.state is not MessageState.SCHEDULED:
@@ -91,7 +88,7 @@ class Lifecycle:
             return
         message.state = MessageState.SENT
         message.sent_at = quantise(self.scheduler.clock.now())
-        self._announce(LifeEvent("sent", account, message=message))
+        self._announce(LifeEvent("sent", account, message))
         if life is not None:
             self._follow(account, message, life)
 

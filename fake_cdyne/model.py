@@ -116,7 +116,7 @@ class Message:
         return 1 if length <= single else -(-length // part)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made for every send, and a frozen __init__ costs more
 class SMSResponse:
     """What every send and status operation returns, member for member as CDYNE's SMSResponse."""
 

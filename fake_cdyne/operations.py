@@ -79,7 +79,10 @@ class Operations:
     def _simple(
         self, phone: str | None, message: str | None, key: uuid.UUID, postback_url: str | None, operation: str
     ) -> Result[SMSResponse]:
-        request = SMSRequest(message, [phone or ""], postback_url=postback_url)
+        request = SMSRequest(message, (phone or "",), postback_url=postback_url)
+        if self.scenarios.idle_for(key):  # no rule to consult: one recipient, no general plan to build
+            response, stored = self._send_one(self.store.account(key), request, phone or "", False, None)
+            return Result(response, (stored,) if stored is not None else ())
         sent = self._send(AdvancedRequest(key, [request]), operation)
         if sent.value is None:
             return Result(None, fault=sent.fault)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made for every send, and a frozen __init__ costs more
 class SMSRequest:
     """One SMSRequest of AdvancedSMSsend (SimpleSMSsend is one with a single number)."""
 

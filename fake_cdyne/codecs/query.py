@@ -44,13 +44,22 @@ class Query:
         if len(raw) > limit:
             raise UriTooLong(f"The query string is {len(raw)} bytes; the limit is {limit} (max_query_bytes).")
         values: dict[str, str] = {}
-        for pair in raw.split(b"&"):
-            if not pair:
-                continue
-            name, _, value = pair.partition(b"=")
-            key = _decode(name).strip().lower()
-            decoded = _decode(value)
-            values[key] = f"{values[key]},{decoded}" if key in values else decoded
+        if raw.isascii():  # the common case: one decode, and only escaped parts decoded again
+            for pair in raw.decode("ascii").split("&"):
+                if pair:
+                    name, _, value = pair.partition("=")
+                    if "%" in name or "+" in name:
+                        name = _decode(name.encode("ascii"))
+                    if "%" in value or "+" in value:
+                        value = _decode(value.encode("ascii"))
+                    key = name.strip().lower()
+                    values[key] = f"{values[key]},{value}" if key in values else value
+        else:
+            for raw_pair in raw.split(b"&"):
+                if raw_pair:
+                    raw_name, _, raw_value = raw_pair.partition(b"=")
+                    key, decoded = _decode(raw_name).strip().lower(), _decode(raw_value)
+                    values[key] = f"{values[key]},{decoded}" if key in values else decoded
         self.values = values
 
     def text(self, name: str) -> str | None:

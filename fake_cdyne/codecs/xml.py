@@ -43,23 +43,24 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
+_BOOL = {False: "false", True: "true"}
+
+
 def response_members(result: SMSResponse) -> str:
-    """SMSResponse's members in CDYNE's order, shared by REST and SOAP."""
-    parts = [
-        "<Cancelled>", _bool(result.cancelled), "</Cancelled><MessageID>", str(result.message_id),
-        "</MessageID><Queued>", _bool(result.queued), "</Queued>",
-    ]  # fmt: skip
-    if result.reference_id is not None:
-        parts += ["<ReferenceID>", escape(result.reference_id), "</ReferenceID>"]
-    parts += ["<SMSError>", result.error.name, "</SMSError>"]
+    """SMSResponse's members in CDYNE's order, shared by REST and SOAP: one f-string, as it is rendered
+    for every send."""
+    reference = "" if result.reference_id is None else f"<ReferenceID>{escape(result.reference_id)}</ReferenceID>"
     if result.incoming is None:
-        parts.append('<SMSIncomingMessages i:nil="true"/>')
+        incoming = '<SMSIncomingMessages i:nil="true"/>'
     elif not result.incoming:
-        parts.append("<SMSIncomingMessages/>")
+        incoming = "<SMSIncomingMessages/>"
     else:
-        parts += ["<SMSIncomingMessages>", *map(_incoming_element, result.incoming), "</SMSIncomingMessages>"]
-    parts += ["<Sent>", _bool(result.sent), "</Sent><SentDateTime>", xml_datetime(result.sent_at), "</SentDateTime>"]
-    return "".join(parts)
+        incoming = f"<SMSIncomingMessages>{''.join(map(_incoming_element, result.incoming))}</SMSIncomingMessages>"
+    return (
+        f"<Cancelled>{_BOOL[result.cancelled]}</Cancelled><MessageID>{result.message_id}</MessageID>"
+        f"<Queued>{_BOOL[result.queued]}</Queued>{reference}<SMSError>{result.error.name}</SMSError>"
+        f"{incoming}<Sent>{_BOOL[result.sent]}</Sent><SentDateTime>{xml_datetime(result.sent_at)}</SentDateTime>"
+    )
 
 
 def incoming_members(message: IncomingMessage) -> str:

@@ -59,6 +59,7 @@ class Dispatcher:
         self._poster: FormPoster | None = None
         self._tls: ssl.SSLContext | None = None
         self._changed = asyncio.Event()
+        self._watching = 0  # awaiting _changed
 
     # ---- intake ----------------------------------------------------------------------------
 
@@ -164,9 +165,7 @@ class Dispatcher:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._stopping:
                     return False
-                changed = self._changed
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), remaining)
+                await self._next_change(remaining)
             return True
         finally:
             self.waiting -= 1
@@ -190,8 +189,9 @@ class Dispatcher:
         self._pump()  # the workers the reset freed
 
     def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
+        if self._watching:  # a new Event for every state change of every postback only when one is awaited
+            self._changed.set()
+            self._changed = asyncio.Event()
         if self._on_change is not None:
             self._on_change("postback", None)
 
@@ -220,6 +220,16 @@ class Dispatcher:
         self._stopping = True
         self._notify()
 
+    async def _next_change(self, timeout: float) -> None:
+        """Until the next state change, or ``timeout`` seconds."""
+        changed = self._changed
+        self._watching += 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout)
+        finally:
+            self._watching -= 1
+
     async def idle(self, timeout: float) -> bool:
         """Until nothing is queued or in flight (held, delayed and retrying postbacks wait for time or a
         release); False after the timeout."""
@@ -228,9 +238,7 @@ class Dispatcher:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            changed = self._changed
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), remaining)
+            await self._next_change(remaining)
         return True
 
     async def stop(self, deadline: float) -> StopReport:
