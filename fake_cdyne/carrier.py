@@ -67,10 +67,10 @@ def _throughput(check: Checker, value: Any, path: KeyPath) -> Throughput:
 
 
 def _rate(check: Checker, value: Any, path: KeyPath) -> float | None:
-    rate = check.number(value, path, low=0, high=MAX_RATE)
-    if rate is not None and rate < MIN_RATE:
-        check.problem(path, f"expected a number from {MIN_RATE} to {MAX_RATE:,} (messages a second), found {rate}")
+    if isinstance(value, int | float) and not isinstance(value, bool) and not MIN_RATE <= value <= MAX_RATE:
+        check.problem(path, f"expected a number from {MIN_RATE} to {MAX_RATE:,} (messages a second), found {value}")
         return None
+    rate = check.number(value, path, low=0, high=MAX_RATE)  # not a number: the reader's own problem
     return float(rate) if rate is not None else None
 
 
@@ -116,12 +116,11 @@ class _Buckets:
 class Carrier:
     def __init__(self, spec: CarrierSpec) -> None:
         self.spec = spec
-        limit = spec.throughput
-        self.over = limit.over if limit is not None else "queue"
-        rate = limit.per_did_per_second if limit is not None else None
-        self._senders = _Buckets(rate, limit.burst) if limit is not None and rate is not None else None
-        rate = limit.per_recipient_per_second if limit is not None else None
-        self._recipients = _Buckets(rate, limit.burst) if limit is not None and rate is not None else None
+        limit = spec.throughput or Throughput()
+        self.over = limit.over
+        per_did, per_recipient = limit.per_did_per_second, limit.per_recipient_per_second
+        self._senders = _Buckets(per_did, limit.burst) if per_did is not None else None
+        self._recipients = _Buckets(per_recipient, limit.burst) if per_recipient is not None else None
         self._random = random.Random(spec.receipts.seed if spec.receipts is not None else 0)
 
     def admit(self, message: Message, now: datetime) -> datetime | str | None:

@@ -4,6 +4,7 @@ receipts, and delivery receipts late and out of order; all on the manual clock, 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,8 +13,11 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fake_cdyne import PostbackReceiver
+from fake_cdyne.carrier import RECEIPTS_KEYS, THROUGHPUT_KEYS
 from fake_cdyne.scenario_files import ScenarioError, read_scenario
 
 from .conftest import StartFake, journal, message_id, send
@@ -205,7 +209,12 @@ BROKEN = [
     ),
     (
         "carrier:\n  throughput: {per_did_per_second: .nan}\n",
-        "x.yaml:2 carrier.throughput.per_did_per_second: expected a number from 0 to 1,000, found nan",
+        "x.yaml:2 carrier.throughput.per_did_per_second: expected a number from 0.001 to 1,000 (messages a second), "
+        "found nan",
+    ),
+    (
+        "carrier:\n  throughput: {per_recipient_per_second: '1'}\n",
+        "x.yaml:2 carrier.throughput.per_recipient_per_second: expected a number, found text '1'",
     ),
     (
         "carrier:\n  throughput:\n    per_recipient_per_second: 1\n    burst: 0\n",
@@ -252,3 +261,33 @@ def test_the_schema_has_the_readers_limits() -> None:
     assert schema["receipts"]["properties"]["seed"]["maximum"] == carrier.MAX_SEED
     assert tuple(limits) == carrier.THROUGHPUT_KEYS
     assert tuple(schema["receipts"]["properties"]) == carrier.RECEIPTS_KEYS
+
+
+ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["queue", "throttle", "000", "28", ""]),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "throughput": st.dictionaries(st.sampled_from([*THROUGHPUT_KEYS, "x"]), ODD, max_size=5) | ODD,
+            "receipts": st.dictionaries(st.sampled_from([*RECEIPTS_KEYS, "x"]), ODD, max_size=5) | ODD,
+        },
+    )
+    | ODD
+)
+def test_any_carrier_value_loads_or_is_refused_with_its_key(carrier: object) -> None:
+    problems: list[str] = []
+    try:
+        read_scenario(json.dumps({"carrier": carrier}), "x.json")
+    except ScenarioError as error:
+        problems = error.problems
+    assert all(re.match(r"x\.json:1 carrier[.:]", p) for p in problems), problems
