@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
+from .carrier import Carrier
 from .clock import Scheduler
 from .dates import quantise
 from .model import EMPTY_GUID, RECEIPT_CODES, IncomingMessage, Message, MessageState, Receipt, new_id
@@ -45,8 +46,11 @@ Listener = Callable[[LifeEvent], None]
 
 
 class Lifecycle:
-    def __init__(self, store: Store, scheduler: Scheduler, *, send_delay: float) -> None:
+    def __init__(
+        self, store: Store, scheduler: Scheduler, *, send_delay: float, carrier: Carrier | None = None
+    ) -> None:
         self.store = store
+        self.carrier = carrier  # a scenario file's carrier realism; None: off
         self.scheduler = scheduler
         self.send_delay = timedelta(seconds=send_delay)
         self.listeners: list[Listener] = []
@@ -78,7 +82,7 @@ class Lifecycle:
             return
         self.scheduler.call_at(self.scheduler.clock.now() + delay, lambda: self._send(message), message.license_key)
 
-    def _send(self, message: Message) -> None:
+    def _send(self, message: Message, admitted: bool = False) -> None:
         account = self.store.find(message.license_key)
         if message.state is not MessageState.QUEUED or account is None:
             return  # cancelled, or its account was reset
@@ -86,9 +90,18 @@ class Lifecycle:
         if life is not None and life.refuse:
             self.refuse(message, life.refuse)
             return
+        throttled = None
+        if self.carrier is not None and not admitted:
+            turn = self.carrier.admit(message, self.scheduler.clock.now())
+            if isinstance(turn, datetime):  # over its DID's rate: it waits in the queue for its turn
+                self.scheduler.call_at(turn, functools.partial(self._send, message, True), message.license_key)
+                return
+            throttled = turn
         message.state = MessageState.SENT
         message.sent_at = quantise(self.scheduler.clock.now())
         self._announce(LifeEvent("sent", account, message))
+        if self.carrier is not None:
+            life = self.carrier.life(life, throttled)
         if life is not None:
             self._follow(account, message, life)
 

@@ -36,6 +36,9 @@ RECEIPT_CODES = {
     "005": "Undeliverable",
     "008": "Expired",
     "023": "Rejected",
+    "028": "Sender exceeded carrier throttle",
+    "029": "Recipient exceeded carrier throttle",
+    "030": "Sender and recipient exceeded carrier throttle",
     "999": "Unknown",
 }
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
+from .carrier import read_carrier
 from .model import SMSError
 from .scenario_check import MAX_SECONDS, Checker
 from .scenario_model import (
@@ -61,7 +62,7 @@ MAX_PATTERN_LENGTH = 1000
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # its own errors are reported as problems, not logged to stderr
 
-TOP_KEYS = ("name", "description", "accept_unknown_keys", "strict", "accounts", "defaults", "rules")
+TOP_KEYS = ("name", "description", "accept_unknown_keys", "strict", "accounts", "defaults", "carrier", "rules")
 ACCOUNT_KEYS = ("license_key", "dids", "suspended", "blocked", "postback_url")
 DEFAULT_KEYS = (
     "send_delay", "max_message_length", "default_format", "postback_retries", "postback_backoff",
@@ -98,12 +99,14 @@ def build_scenario(
         if account is not None:
             scenario.accounts.append(account)
     scenario.defaults = _defaults(check, top.get("defaults"), ("defaults",))
+    if "carrier" in top:
+        scenario.carrier = read_carrier(check, top["carrier"], ("carrier",))
     for index, item in enumerate(check.sequence(top.get("rules"), ("rules",), "rules")):
         rule = _rule(check, item, ("rules", index))
         if rule is not None:
             scenario.rules.append(rule)
     if for_key is not None:
-        for key in ("defaults", "accept_unknown_keys"):
+        for key in ("defaults", "carrier", "accept_unknown_keys"):
             if key in top:
                 check.problem((key,), "can only be set by a scenario file the fake starts with, not per license key")
     if check.problems:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from .model import SMSError
 from .sms2 import SMS2
@@ -134,6 +134,34 @@ class AccountSpec:
     postback_url: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    """How fast the carrier takes messages: per sending number (DID), and optionally per recipient."""
+
+    per_did_per_second: float | None = None
+    per_recipient_per_second: float | None = None
+    burst: int = 1  # how many may go at once before the rate applies
+    over: Literal["queue", "throttle"] = "queue"  # over the rate: wait in the queue, or receipt 028-030
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptTiming:
+    """A delivery receipt for every sent message, ``after`` seconds plus up to ``jitter`` more."""
+
+    code: str = "000"
+    after: float = 0.0
+    jitter: float = 0.0
+    seed: int = 0  # the jitter is drawn from a generator seeded with this: the same order every run
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierSpec:
+    """A scenario file's ``carrier``: what the carrier between CDYNE and the phones does (off by default)."""
+
+    throughput: Throughput | None = None
+    receipts: ReceiptTiming | None = None
+
+
 @dataclass(slots=True)
 class Scenario:
     source: str
@@ -143,3 +171,4 @@ class Scenario:
     defaults: dict[str, object] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
     strict: bool = False  # requests no rule matches are reported as surprises
+    carrier: CarrierSpec | None = None

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from .carrier import carrier_for
 from .clock import ManualClock, Scheduler, SystemClock
 from .config import Config
 from .events import EventHub
@@ -59,7 +60,8 @@ class Service:
         self.scheduler = Scheduler(self.clock, on_error=self._record_event_error)
         dids = [normalise_phone(did) or did for did in config.extra_dids]
         self.store = Store(extra_dids=dids, accept_unknown_keys=config.accept_unknown_keys)
-        self.lifecycle = Lifecycle(self.store, self.scheduler, send_delay=config.send_delay)
+        carrier = carrier_for(scenarios)
+        self.lifecycle = Lifecycle(self.store, self.scheduler, send_delay=config.send_delay, carrier=carrier)
         self.scenarios = ScenarioEngine(scenarios)
         self.operations = Operations(
             self.store, self.clock, self.scenarios, max_message_length=config.max_message_length
@@ -91,6 +93,8 @@ class Service:
         What was scheduled for the key (sends, receipts, replies, postback retries) is cancelled."""
         self.scheduler.cancel(license_key)
         self.store.reset(license_key)
+        if self.lifecycle.carrier is not None:
+            self.lifecycle.carrier.forget(license_key)
         self.postbacks.reset(license_key)
         self.scenarios.forget(license_key)
         self.traffic.forget(license_key)

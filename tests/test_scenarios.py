@@ -464,7 +464,8 @@ def test_every_number_in_the_schema_has_the_loaders_limits() -> None:
 
     expected = {"max_message_length": files.MAX_SCENARIO_BYTES, "postback_retries": files.MAX_RETRIES}
     expected |= {"times": files.MAX_TIMES, "status": 599, "refuse": 100, "error": 10}
+    expected |= {"per_did_per_second": 1000, "per_recipient_per_second": 1000, "burst": 1000, "seed": 2**32 - 1}
     found = list(numbers(json.loads(SCHEMA_PATH.read_text())))
-    assert len(found) == 25
+    assert len(found) == 31
     for name, node in found:
         assert node["maximum"] == expected.get(name, files.MAX_SECONDS), name

@@ -381,7 +381,8 @@ KNOWN_KEYS = sorted(
         "operation", "phone", "message", "reference_id", "assigned_did", "equals", "prefix", "contains",
         "pattern", "error", "message_id", "queued", "sent", "cancelled", "fault", "delay", "life", "status",
         "body", "content_type", "close", "truncate", "malformed", "sent_after", "refuse", "receipt", "replies",
-        "stop", "code", "after",
+        "stop", "code", "after", "carrier", "throughput", "receipts", "per_did_per_second",
+        "per_recipient_per_second", "burst", "over", "jitter", "seed",
     }
 )  # fmt: skip
 TEXT = st.characters(exclude_categories=["Cs"])  # lone surrogates: test_a_pattern_on_a_message_with_a_lone_surrogate
@@ -496,6 +497,7 @@ def _problems(text: str, source: str) -> list[str]:
 
 
 def test_the_fuzz_keys_are_every_key_the_loader_knows() -> None:
+    from fake_cdyne import carrier
     from fake_cdyne import scenario_files as files
 
     names = (
@@ -503,4 +505,5 @@ def test_the_fuzz_keys_are_every_key_the_loader_knows() -> None:
         "FAULT_KEYS", "LIFE_KEYS",
     )  # fmt: skip
     known = {key for name in names for key in getattr(files, name)} | {"code", "after"}
+    known |= {*carrier.CARRIER_KEYS, *carrier.THROUGHPUT_KEYS, *carrier.RECEIPTS_KEYS}
     assert known == set(KNOWN_KEYS)
