@@ -66,6 +66,18 @@ class MessageState(enum.Enum):
     CANCELLED = "cancelled"
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedSend:
+    """One recipient of a send the service refused (an SMSError, nothing stored as a message): kept so
+    that its conversation can show it where it happened."""
+
+    at: datetime
+    license_key: uuid.UUID
+    to_number: str
+    text: str
+    error: SMSError
+
+
 @dataclass(slots=True, eq=False)
 class IncomingMessage:
     """A text from a phone to one of an account's DIDs."""

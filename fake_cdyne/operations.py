@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 from .clock import Clock
 from .dates import MIN_VALUE, quantise
-from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, SMSError, SMSResponse, new_id
+from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, RefusedSend, SMSError, SMSResponse, new_id
 from .requests import AdvancedRequest, SMSRequest
 from .scenario_model import Fault, Outcome
 from .scenarios import Facts, ScenarioEngine
@@ -81,7 +81,10 @@ class Operations:
     ) -> Result[SMSResponse]:
         request = SMSRequest(message, (phone or "",), postback_url=postback_url)
         if self.scenarios.idle_for(key):  # no rule to consult: one recipient, no general plan to build
-            response, stored = self._send_one(self.store.account(key), request, phone or "", False, None)
+            account = self.store.account(key)
+            response, stored = self._send_one(account, request, phone or "", False, None)
+            if stored is None:
+                self._keep_refusal(account, request, phone or "", response)
             return Result(response, (stored,) if stored is not None else ())
         sent = self._send(AdvancedRequest(key, [request]), operation)
         if sent.value is None:
@@ -111,10 +114,22 @@ class Operations:
         account = self.store.account(request.license_key)
         for sms, phone, outcome in plan:
             response, message = self._send_one(account, sms, phone, request.is_unicode, outcome)
-            responses.append(_shaped(response, outcome))
+            responses.append(shaped := _shaped(response, outcome))
             if message is not None:
                 started.append(message)
+            else:
+                self._keep_refusal(account, sms, phone, shaped)
         return Result(responses, tuple(started), delay)
+
+    def _keep_refusal(self, account: Account | None, sms: SMSRequest, phone: str, answer: SMSResponse) -> None:
+        """A refused send, as the client was answered, for the conversation of a number the service
+        could read (PhoneNumberInvalid or an unknown key belongs to no conversation)."""
+        number = normalise_phone(phone)
+        if account is not None and number is not None and answer.error is not SMSError.NoError:
+            refused = RefusedSend(
+                quantise(self.clock.now()), account.license_key, number, sms.message or "", answer.error
+            )
+            self.store.add_refused(account, refused)
 
     @staticmethod
     def _send_facts(operation: str, license_key: uuid.UUID, sms: SMSRequest, phone: str) -> Facts:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
-from .model import EMPTY_GUID, IncomingMessage, Message, MessageState
+from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, RefusedSend
 
 # Fictional NANP numbers (555-0100 to 555-0199), in CDYNE's home area code.
 TEST_DID_PREFIX = "1757555"
@@ -40,6 +40,7 @@ class Account:
     _by_reference: dict[str, list[Message]] = field(default_factory=dict)
     _last_to: dict[str, Message] = field(default_factory=dict)
     _incoming: list[IncomingMessage] = field(default_factory=list)
+    _refused: list[RefusedSend] = field(default_factory=list)
     _read_up_to: int = 0  # every text before this index is read (a place to start looking, nothing more)
 
     @property
@@ -67,6 +68,11 @@ class Account:
     @property
     def incoming(self) -> Sequence[IncomingMessage]:
         return self._incoming
+
+    @property
+    def refused(self) -> Sequence[RefusedSend]:
+        """Sends the service refused for a number it could read, oldest first."""
+        return self._refused
 
     @property
     def unread(self) -> list[IncomingMessage]:
@@ -179,6 +185,9 @@ class Store:
             account._last_to[message.to_number] = message
 
     # ---- texts received --------------------------------------------------------------------------
+
+    def add_refused(self, account: Account, refused: RefusedSend) -> None:
+        account._refused.append(refused)
 
     def add_incoming(self, account: Account, incoming: IncomingMessage) -> None:
         account._incoming.append(incoming)

@@ -20,12 +20,11 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from ..inputs import KEY, PHONE, TEXT, ControlError, Whole
-from ..model import RECEIPT_CODES, IncomingMessage, Message, MessageState
+from ..model import RECEIPT_CODES, IncomingMessage, Message, MessageState, RefusedSend
 from ..postbacks import Postback, State
 from ..routing import Call, ControlRoute, body, query
 from ..service import Service
 from ..views import incoming_json, iso, message_json, postback_json
-from .refusals import Refusal
 from .threads import Conversation, Entry, at, index_of
 
 HERE = Path(__file__).parent
@@ -90,9 +89,9 @@ def _status(message: Message) -> str:
 
 def item(entry: Entry, postbacks: dict[uuid.UUID, list[Postback]]) -> list[dict[str, Any]]:
     """A thread's bubbles for one entry: a text (with its postbacks), and CDYNE's auto-reply to it."""
-    if isinstance(entry, Refusal):
-        refused = {"kind": "refused", "direction": "out", "at": iso(entry.at), "message": entry.text}
-        return [refused | {"error": entry.error, "request_id": entry.request_id}]
+    if isinstance(entry, RefusedSend):
+        at, error = iso(entry.at), entry.error.name
+        return [{"kind": "refused", "direction": "out", "at": at, "message": entry.text, "error": error}]
     shown = [postback_json(p) for p in postbacks.get(entry.id, [])]
     if isinstance(entry, Message):
         fields = message_json(entry)
@@ -117,7 +116,7 @@ def thread(conversation: Conversation, limit: int) -> dict[str, Any]:
     start = max(0, len(conversation.entries) - limit)
     shown = conversation.entries[start:]
     postbacks: dict[uuid.UUID, list[Postback]] = defaultdict(list)
-    ids = {entry.id for entry in shown if not isinstance(entry, Refusal)}
+    ids = {entry.id for entry in shown if not isinstance(entry, RefusedSend)}
     for postback in conversation.postbacks:
         if postback.message_id in ids:
             postbacks[postback.message_id].append(postback)

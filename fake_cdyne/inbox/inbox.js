@@ -280,7 +280,7 @@ function renderItem(item, thread) {
     info.append(`CDYNE's answer to ${thread.phone}, from ${item.from} · `, timeElement(item.at));
     li.append(info);
   } else {
-    info.append(element("span", "state refused", `SMSError ${item.error}`), " · ", timeElement(item.at), ` · request #${item.request_id}`);
+    info.append(element("span", "state refused", `SMSError ${item.error}`), " · ", timeElement(item.at));
     li.append(info);
   }
   if (item.postbacks && item.postbacks.length) li.append(renderPostbacks(item.postbacks));

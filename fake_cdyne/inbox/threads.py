@@ -9,7 +9,6 @@ the app fetched the text with GetUnreadIncomingMessages, and the inbox never cha
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import itertools
 import uuid
@@ -19,14 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..dates import quantise
-from ..model import IncomingMessage, Message
+from ..model import IncomingMessage, Message, RefusedSend
 from ..postbacks import Postback, State
 from ..service import Service
 from ..store import Account
-from .refusals import Refusal, refusals
 
-Text = Message | IncomingMessage
-Entry = Message | IncomingMessage | Refusal
+Entry = Message | IncomingMessage | RefusedSend
 
 
 def at(entry: Entry) -> datetime:
@@ -56,11 +53,8 @@ class Conversation:
         return self.incoming - self.seen
 
     def add(self, entry: Entry) -> None:
-        if isinstance(entry, Refusal):  # read from the log later than the texts around it
-            bisect.insort(self.entries, entry, key=at)
-        else:
-            self.entries.append(entry)
-            self.incoming += isinstance(entry, IncomingMessage)
+        self.entries.append(entry)
+        self.incoming += isinstance(entry, IncomingMessage)
         self._haystack = None
 
     def matches(self, needle: str) -> bool:
@@ -79,31 +73,31 @@ class Index:
 
     def __init__(self) -> None:
         self.conversations: dict[tuple[uuid.UUID, str], Conversation] = {}  # least recently active first
-        self._taken: dict[uuid.UUID, tuple[Account, int, int]] = {}  # per key: messages and incoming read
+        self._taken: dict[uuid.UUID, tuple[Account, int, int, int]] = {}  # per key: messages, incoming, refused read
         self._postbacks: dict[uuid.UUID, tuple[int, Postback | None]] = {}  # per key: how many, the last
         self._where: dict[uuid.UUID, Conversation] = {}  # text id -> its conversation
-        self._requests: set[int] = set()  # exchanges already read for refusals
 
     def update(self, service: Service) -> None:
-        """Take in what the store, the postback journal and the request log gained since the last call."""
+        """Take in what the store and the postback journal gained since the last call."""
         store = service.store
-        gone = {key for key, (account, _, _) in self._taken.items() if store.find(key) is not account}
+        gone = {key for key, (account, *_) in self._taken.items() if store.find(key) is not account}
         if gone:
             self._forget(gone)
-        fresh: list[Iterable[Text]] = []
+        fresh: list[Iterable[Entry]] = []
         for account in store.accounts_of(None):
             key = account.license_key
-            _, messages, incoming = self._taken.get(key, (account, 0, 0))
+            _, messages, incoming, refused = self._taken.get(key, (account, 0, 0, 0))
             fresh += [itertools.islice(account.messages, messages, None)]
             fresh += [itertools.islice(account.incoming, incoming, None)]
-            self._taken[key] = (account, len(account.messages), len(account.incoming))
-        for text in heapq.merge(*fresh, key=at):
-            phone = text.to_number if isinstance(text, Message) else text.from_number
-            conversation = self._touch(self._taken[text.license_key][0], phone)
-            conversation.add(text)
-            self._where[text.id] = conversation
+            fresh += [itertools.islice(account.refused, refused, None)]
+            self._taken[key] = (account, len(account.messages), len(account.incoming), len(account.refused))
+        for entry in heapq.merge(*fresh, key=at):
+            phone = entry.from_number if isinstance(entry, IncomingMessage) else entry.to_number
+            conversation = self._touch(self._taken[entry.license_key][0], phone)
+            conversation.add(entry)
+            if not isinstance(entry, RefusedSend):
+                self._where[entry.id] = conversation
         self._take_postbacks(service)
-        self._take_refusals(service)
 
     def _touch(self, account: Account, phone: str) -> Conversation:
         """The conversation, moved to the most recently active end."""
@@ -136,18 +130,6 @@ class Index:
 
     def _of(self, key: uuid.UUID) -> Iterator[Conversation]:
         return (c for c in self.conversations.values() if c.license_key == key)
-
-    def _take_refusals(self, service: Service) -> None:
-        exchanges = service.traffic.find()
-        self._requests &= {exchange.id for exchange in exchanges}
-        for exchange in exchanges:
-            if exchange.id in self._requests or exchange.status is None:
-                continue  # read already, or not answered yet
-            self._requests.add(exchange.id)
-            for refusal in refusals(exchange):
-                account = service.store.find(refusal.license_key)
-                if account is not None and self._taken.get(account.license_key, (None,))[0] is account:
-                    self._touch(account, refusal.phone).add(refusal)
 
     def find(self, license_key: uuid.UUID | None = None, query: str = "") -> Iterator[Conversation]:
         """Conversations, most recently active first, of one key and matching the query if given."""
