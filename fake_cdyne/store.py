@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, RefusedSend
 
 if TYPE_CHECKING:
+    from .messaging.keywords import KeywordBook
     from .messaging.postback_settings import SettingsBook
 
 # Fictional NANP numbers (555-0100 to 555-0199), in CDYNE's home area code.
@@ -46,6 +47,7 @@ class Account:
     postback_url: str | None = None
     short_codes: list[str] = field(default_factory=list)
     # The Messaging API's state of the account, kept by the modules named (created on first use).
+    keywords: KeywordBook | None = None
     postback_settings: SettingsBook | None = None
     _blocked: set[str] = field(default_factory=set)
     _messages: list[Message] = field(default_factory=list)
