@@ -106,6 +106,19 @@ def _listed(settings: dict[str, Setting], where: tuple[str, str] | None) -> list
     return [_response(settings[kind], kind, where, NO_ERROR) for kind in TYPES if kind in settings]
 
 
+def _number_settings(book: SettingsBook, number: str) -> dict[str, Setting] | None:
+    """The number's settings (its country is the one the account uses); the number as stored callers
+    pass it (11 digits, or a short code) is looked up before its normalised form."""
+    for country in COUNTRIES:
+        found = book.by_number.get((number, country))
+        if found is None:
+            named = normalise_phone(number) or number.strip()
+            found = book.by_number.get((named, country)) if named != number else None
+        if found is not None:
+            return found
+    return None
+
+
 def _first_enabled(settings: dict[str, Setting] | None, kind: str) -> str | None:
     if not settings:
         return None
@@ -267,10 +280,7 @@ class PostbackSettings:
         if book is None:
             return None
         if number is not None and book.by_number:
-            named = normalise_phone(number) or number.strip()
-            for (owned, _country_code), settings in book.by_number.items():
-                if owned == named:
-                    found = _first_enabled(settings, kind)
-                    if found is not None:
-                        return found
+            found = _first_enabled(_number_settings(book, number), kind)
+            if found is not None:
+                return found
         return _first_enabled(book.by_type, kind)
