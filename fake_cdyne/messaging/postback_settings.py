@@ -195,7 +195,8 @@ class PostbackSettings:
         where = self._where(account, phone_number, country)
         if account is None or isinstance(where, str):
             return Result([_response(None, "All", None, str(where))], delay=plan.delay)
-        return Result(_listed(_book(account).by_number.get(where, {}), where), delay=plan.delay)
+        book = account.postback_settings
+        return Result(_listed(book.by_number.get(where, {}) if book else {}, where), delay=plan.delay)
 
     def get_postback_settings_for_license_key(self, license_key: uuid.UUID) -> Result[list[dict[str, Any]]]:
         """The key's own settings (PhoneNumber and Country null), then each number's, in type order."""
@@ -205,7 +206,9 @@ class PostbackSettings:
         account = self.service.store.account(license_key)
         if account is None:
             return Result([_response(None, "All", None, "InvalidLicenseKey")], delay=plan.delay)
-        book = _book(account)
+        book = account.postback_settings
+        if book is None:
+            return Result([], delay=plan.delay)
         found = _listed(book.by_type, None)
         for where, settings in book.by_number.items():
             found.extend(_listed(settings, where))
