@@ -14,7 +14,22 @@ from starlette.responses import JSONResponse, Response
 
 from .. import openapi
 from ..inbox import TABLE as INBOX_TABLE
-from ..inputs import ATTEMPTS, COUNT, FLAG, KEY, OBJECT, PHONE, SECONDS, SEED, TEXT, WAIT, ControlError, Phones, Text
+from ..inputs import (
+    ATTEMPTS,
+    COUNT,
+    FLAG,
+    KEY,
+    OBJECT,
+    PHONE,
+    SECONDS,
+    SEED,
+    TEXT,
+    WAIT,
+    ControlError,
+    Phones,
+    ShortCodes,
+    Text,
+)
 from ..openapi import array, ref
 from ..routing import Call, ControlRoute, Input, body, path, query, starlette_routes
 from .handlers import (
@@ -92,6 +107,7 @@ TABLE: list[ControlRoute] = [
             body("dids", Phones(empty=False)),
             body("suspended", FLAG),
             body("blocked", Phones()),
+            body("short_codes", ShortCodes(), note="the short codes keywords may be assigned on"),
         ),
         ref("Account"),
     ),
