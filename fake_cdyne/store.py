@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
+from .messaging.media_store import MediaStore
 from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, RefusedSend
 
 # Fictional NANP numbers (555-0100 to 555-0199), in CDYNE's home area code.
@@ -86,6 +87,7 @@ class Store:
         self.accept_unknown_keys = accept_unknown_keys
         self._accounts: dict[uuid.UUID, Account] = {}
         self._messages: dict[uuid.UUID, Message] = {}
+        self.media = MediaStore()  # the Messaging API's media files, by key (messaging/media_store.py)
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -217,6 +219,7 @@ class Store:
 
     def reset(self, license_key: uuid.UUID | None = None) -> None:
         """Forget everything, or one account and its messages."""
+        self.media.reset(license_key)
         if license_key is None:
             self._accounts.clear()
             self._messages.clear()
