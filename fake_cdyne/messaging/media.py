@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from ..service import Service
 
 MAX_LONG = 2**63 - 1
+MIME_FORM = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")  # RFC 6838 names
 MAX_DERIVED_NAME = 255  # a file name taken from a URL is cut to this many characters
 _SPACES = str.maketrans("", "", " \t\r\n")  # .NET's Convert.FromBase64String skips white space
 
@@ -100,6 +102,20 @@ def wildcard(pattern: str, name: str) -> bool:
     return all(char == "*" for char in pattern[p:])
 
 
+def attachment_ids(message: object) -> tuple[int, ...]:
+    """The MediaIds of a message's ``attachments`` (an incoming one's, or an outgoing one's, whatever
+    form that model keeps them in: ints, digit strings or one comma-separated string); () for none."""
+    attached = getattr(message, "attachments", None) or ()
+    if isinstance(attached, str):
+        attached = attached.split(",")
+    if not isinstance(attached, list | tuple):
+        return ()
+    found = (
+        m if isinstance(m, int) else int(m) if isinstance(m, str) and m.strip().isascii() and m.strip().isdigit() else None for m in attached
+    )
+    return tuple(m for m in found if m is not None and not isinstance(m, bool))
+
+
 def _url_name(url: str) -> str:
     """The file name a URL names: its path's last segment, else its host."""
     try:
@@ -138,11 +154,12 @@ class Media:
 
     def add_received(self, license_key: uuid.UUID, parts: Sequence[tuple[str, str, bytes]]) -> list[int]:
         """The parts of an incoming MMS (file name, MIME type, bytes) stored as the key's media; their
-        ids. An empty MIME type is found from the name, then the bytes."""
+        ids. A MIME type that is empty or not ``type/subtype`` is found from the name, then the bytes."""
         now = self._now()
         ids: list[int] = []
         for file_name, given_type, content in parts:
-            kind = given_type.strip() or mime_type(file_name, content)
+            given = given_type.strip().lower()
+            kind = given if MIME_FORM.fullmatch(given) else mime_type(file_name, content)
             ids.append(self.service.store.media.add(license_key, file_name, kind, now, content=content).media_id)
         return ids
 
@@ -291,10 +308,7 @@ class Media:
         message = store.message(message_id)
         if message is None or message.license_key != license_key:
             return set()
-        attached = getattr(message, "attachments", ())  # the outgoing model's field (msg-send's)
-        if isinstance(attached, str):
-            attached = attached.split(",")
-        return {int(m) for m in attached if isinstance(m, int) or (isinstance(m, str) and m.strip().isdigit())}
+        return set(attachment_ids(message))
 
     # ---- helpers ---------------------------------------------------------------------------------
 
