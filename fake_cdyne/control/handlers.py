@@ -9,7 +9,6 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..clock import ClockIsNotManual, ClockOutOfRange
 from ..inputs import ControlError
-from ..messaging.media import Media
 from ..model import RECEIPT_CODES, Message
 from ..postbacks import Chaos
 from ..routing import Call
@@ -55,7 +54,7 @@ async def incoming_post(call: Call) -> Response:
         if len(content) > limit:
             size = f"attachments[{index}] is {len(content):,} bytes"
             raise ControlError(f"{size}; the limit is {limit:,} (max_media_bytes)")
-    ids = tuple(Media(call.service).add_received(account.license_key, parts))
+    ids = tuple(call.service.messaging.media.add_received(account.license_key, parts))
     lifecycle = call.service.lifecycle
     received = lifecycle.receive(account, call["from"], text, call["to"], subject=subject, attachments=ids)
     return call.answer(incoming_json(received.incoming) | {"auto_reply": received.auto_reply})

@@ -110,10 +110,13 @@ def attachment_ids(message: object) -> tuple[int, ...]:
         attached = attached.split(",")
     if not isinstance(attached, list | tuple):
         return ()
-    found = (
-        m if isinstance(m, int) else int(m) if isinstance(m, str) and m.strip().isascii() and m.strip().isdigit() else None for m in attached
-    )
+    found = (m if isinstance(m, int) else _digits(m) for m in attached)
     return tuple(m for m in found if m is not None and not isinstance(m, bool))
+
+
+def _digits(value: object) -> int | None:
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _url_name(url: str) -> str:
