@@ -220,9 +220,9 @@ class Media:
         content = await media_fetch.fetch_async(url, timeout=config.media_fetch_timeout, limit=config.max_media_bytes)
         if content is None:
             store.remove(item.license_key, item.media_id)
-            return
-        kind = item.mime_type if item.mime_type != mime_type("") else mime_type("", content)
-        store.fill(item, content, kind)
+        else:
+            store.fill(item, content, item.mime_type if item.mime_type != mime_type("") else mime_type("", content))
+        self.service.events.publish("media", item.license_key)  # GET /_fake/events: the fetch has ended
 
     async def settled(self) -> None:
         """Wait for the fetches started on the event loop to end (each has its timeout)."""
