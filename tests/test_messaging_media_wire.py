@@ -186,7 +186,8 @@ def test_soap11_by_hand(fake: FakeServer, key: str) -> None:
 
 
 def test_zeep_on_the_soap12_binding(fake: FakeServer, key: str) -> None:
-    service = zeep.Client(f"{fake.url}/Messaging.svc?wsdl").bind("Messaging", "mms2wsHttpBinding")
+    client = zeep.Client(f"{fake.url}/Messaging.svc?wsdl")  # type: ignore[no-untyped-call]
+    service = client.bind("Messaging", "mms2wsHttpBinding")
     created = service.CreateMediaFromContent(
         request={"Base64EncodedContent": ENCODED, "Filename": "z.png", "LicenseKey": key, "Tags": {"string": ["x"]}}
     )
