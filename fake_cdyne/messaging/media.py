@@ -219,7 +219,7 @@ class Media:
         url = item.url or ""
         content = await media_fetch.fetch_async(url, timeout=config.media_fetch_timeout, limit=config.max_media_bytes)
         if content is None:
-            store.remove(item.license_key, item.media_id)
+            store.discard(item)
         else:
             store.fill(item, content, item.mime_type if item.mime_type != mime_type("") else mime_type("", content))
         self.service.events.publish("media", item.license_key)  # GET /_fake/events: the fetch has ended
