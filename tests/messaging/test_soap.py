@@ -238,3 +238,11 @@ def test_phps_soap_client(wire: tuple[FakeServer, Recorder], rec: Recorder, key:
     assert done.stdout == '{"send":"Ready","status":"Sent","simple":"NoError"}'
     (request,) = rec.last("send_message")
     assert (request["To"], request["Body"], request["UseMMS"]) == (["17575559999"], "Hi", False)
+
+
+def test_a_soap12_envelope_at_the_soap11_endpoint_is_a_version_mismatch(wire: tuple[FakeServer, Recorder]) -> None:
+    envelope = f'<s:Envelope xmlns:s="{SOAP12}"><s:Body><GetKeywords xmlns="{SMS2}"/></s:Body></s:Envelope>'
+    headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{SMS2}/Isms/GetKeywords"'}
+    reply = httpx.post(f"{wire[0].url}/Messaging.svc/Soap", content=envelope, headers=headers)
+    assert reply.status_code == 500
+    assert "<faultcode>s:VersionMismatch</faultcode>" in reply.text
