@@ -35,6 +35,8 @@ SCHEMAS: dict[str, Any] = {
             "received_at": TIME,
             "read": {"type": "boolean"},
             "auto_reply": {"type": ["string", "null"]},
+            "subject": {"type": ["string", "null"]},
+            "attachments": {"type": "array", "items": {"type": "integer"}},
         },
     },
     "Message": {

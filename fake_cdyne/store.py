@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .messaging.media_store import MediaStore
 from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, RefusedSend
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ class Store:
         self.accept_unknown_keys = accept_unknown_keys
         self._accounts: dict[uuid.UUID, Account] = {}
         self._messages: dict[uuid.UUID, Message] = {}
+        self.media = MediaStore()  # the Messaging API's media files, by key (messaging/media_store.py)
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -237,6 +239,7 @@ class Store:
 
     def reset(self, license_key: uuid.UUID | None = None) -> None:
         """Forget everything, or one account and its messages."""
+        self.media.reset(license_key)
         if license_key is None:
             self._accounts.clear()
             self._messages.clear()

@@ -26,6 +26,8 @@ def incoming_json(incoming: IncomingMessage) -> dict[str, Any]:
         "received_at": iso(incoming.received_at),
         "read": incoming.read,
         "auto_reply": incoming.auto_reply,
+        "subject": incoming.subject,
+        "attachments": list(incoming.attachments),
     }
 
 
