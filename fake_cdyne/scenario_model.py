@@ -12,7 +12,9 @@ from typing import Literal, Protocol
 from .model import SMSError
 from .sms2 import SMS2
 
-OPERATIONS = {op.name.lower(): op.name for op in SMS2}  # what a rule's ``operation`` may name
+_MESSAGING = ("GetUnsubscribedNumbers", "ReadIncomingMessages", "ReadMessageStatus", "SendMessage")
+# what a rule's ``operation`` may name: sms2's, then the Messaging API's own
+OPERATIONS = {op.name.lower(): op.name for op in SMS2} | {name.lower(): name for name in _MESSAGING}
 SEND_OPERATIONS = frozenset(op.name.lower() for op in SMS2 if op.sends)  # what "send" names
 
 
@@ -97,6 +99,7 @@ class Outcome:
     fault: Fault | None = None
     delay: float = 0.0
     life: Life | None = None
+    message_status: str | None = None  # a MessageStatus name (the Messaging API's operations)
 
 
 @dataclass(slots=True)

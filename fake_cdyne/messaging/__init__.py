@@ -1,0 +1,1 @@
+"""The Messaging API (``/Messaging.svc``): CDYNE's successor of sms2, on the same store."""
