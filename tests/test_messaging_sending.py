@@ -3,9 +3,11 @@ scheduling, cancelling, MMS, the legacy views both ways, and scenarios' MessageS
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +16,10 @@ from fake_cdyne import Config
 from fake_cdyne.dates import MIN_VALUE
 from fake_cdyne.messaging.incoming import Incoming
 from fake_cdyne.messaging.sending import Sending
+from fake_cdyne.messaging.status import MessageStatus
 from fake_cdyne.model import EMPTY_GUID
 from fake_cdyne.requests import SMSRequest
-from fake_cdyne.scenario_files import read_scenario
+from fake_cdyne.scenario_files import ScenarioError, read_scenario
 from fake_cdyne.service import Service
 
 NEVER = MIN_VALUE.replace(tzinfo=None)
@@ -240,8 +243,6 @@ def scenario(service: Service, key: uuid.UUID, rules: list[dict[str, Any]]) -> N
 
 
 def read_scenario_from(data: dict[str, Any], key: uuid.UUID) -> Any:
-    import json
-
     return read_scenario(json.dumps(data), "test", for_key=key)
 
 
@@ -298,3 +299,31 @@ def test_incoming_and_sending_share_the_service(service: Service, key: uuid.UUID
     assert found.value[0]["OutgoingMessageID"] == entry["MessageID"]
     assert SMSRequest  # the sms2 request type is untouched by the Messaging one
     assert datetime.now(UTC) > MIN_VALUE
+
+
+READY = sorted((Path(__file__).parents[1] / "scenarios" / "messaging").glob("*.yaml"))
+
+
+def test_there_is_a_ready_file_for_every_failing_message_status() -> None:
+    failing = {s.name for s in MessageStatus if s.refuses or s >= 500}
+    assert {path.stem for path in READY} == failing
+
+
+@pytest.mark.parametrize("path", READY, ids=lambda p: p.stem)
+def test_each_ready_file_answers_its_status(service: Service, key: uuid.UUID, path: Path) -> None:
+    service.install_scenario(key, read_scenario(path.read_text(), str(path), for_key=key))
+    entry = send(service, request(key))[0]
+    assert entry["MessageStatus"] == path.stem
+    service.scheduler.advance(60)
+    stored = service.store.messages_of(key)
+    assert bool(stored) is not MessageStatus[path.stem].refuses
+    if stored:  # kept in that status
+        assert status(service, key, entry["MessageID"])["MessageStatus"] == path.stem
+
+
+def test_a_message_status_for_sms2_operations_only_is_refused() -> None:
+    data = {"rules": [{"match": {"operation": "GetMessageStatus"}, "outcome": {"message_status": "Sent"}}]}
+    with pytest.raises(ScenarioError, match="a MessageStatus only answers SendMessage and ReadMessageStatus"):
+        read_scenario(json.dumps(data), "x.json")
+    with pytest.raises(ScenarioError, match="'Sen' is not a MessageStatus; did you mean 'Sent'"):
+        read_scenario(json.dumps({"rules": [{"outcome": {"message_status": "Sen"}}]}), "x.json")
