@@ -21,6 +21,7 @@ from .config import Config
 from .events import EventHub
 from .lifecycle import Lifecycle
 from .messaging.delivery import MessagingPostbacks
+from .messaging.operations import MessagingOperations
 from .operations import Operations
 from .postbacks import Dispatcher, StopReport
 from .scenario_files import load_scenarios
@@ -67,6 +68,7 @@ class Service:
         self.operations = Operations(
             self.store, self.clock, self.scenarios, max_message_length=config.max_message_length
         )
+        self.messaging = MessagingOperations(self)
         self.events = EventHub()
         self.traffic = Traffic(config.request_log_size)
         self.postbacks = Dispatcher(config, self.scheduler, self.record_error, on_change=self.events.publish)

@@ -1,1 +1,2 @@
-"""The Messaging API (``/Messaging.svc``): CDYNE's successor of sms2, on the same store."""
+"""The Messaging service (``/Messaging.svc``): its types from CDYNE's schemas, the operation table, the
+generic codec, the endpoint, and the behaviour behind the facade ``MessagingOperations``."""
