@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from .messaging.media_store import MediaStore
 from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, RefusedSend
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class Store:
         self.accept_unknown_keys = accept_unknown_keys
         self._accounts: dict[uuid.UUID, Account] = {}
         self._messages: dict[uuid.UUID, Message] = {}
+        self.media = MediaStore()  # the Messaging API's media files, by key (messaging/media_store.py)
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -249,6 +251,7 @@ class Store:
 
     def reset(self, license_key: uuid.UUID | None = None) -> None:
         """Forget everything, or one account and its messages."""
+        self.media.reset(license_key)
         if license_key is None:
             self._accounts.clear()
             self._messages.clear()
