@@ -33,10 +33,7 @@ class MessagingPostbacks:
 
     def target(self, license_key: uuid.UUID, kind: str, number: str | None) -> str | None:
         """The key's postback settings' URL for this kind and number (steps 2 and 3 of §4.7)."""
-        messaging = getattr(self.service, "messaging", None)
-        settings = getattr(messaging, "postback_settings", None)
-        found = settings.target(license_key, kind, number) if settings is not None else None
-        return found if isinstance(found, str) else None
+        return self.service.messaging.postback_settings.target(license_key, kind, number)
 
     def on_life_event(self, event: LifeEvent) -> None:
         key = event.account.license_key

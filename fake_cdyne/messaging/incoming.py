@@ -114,7 +114,7 @@ class Incoming:
         any text (matched, keywords, the MMS Response postback)."""
         media: tuple[int, ...] = ()
         if parts:
-            media = tuple(getattr(self.service, "messaging").media.add_received(account.license_key, parts))  # noqa: B009
+            media = tuple(self.service.messaging.media.add_received(account.license_key, parts))
         return self.service.lifecycle.receive(account, from_number, text, to_number, subject=subject, attachments=media)
 
 

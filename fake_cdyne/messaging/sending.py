@@ -204,10 +204,7 @@ class Sending:
         given = [_text(item) for item in request.get("Attachments") or () if _text(item).strip()]
         if not request.get("UseMMS") or not given:
             return ()
-        messaging = getattr(self.service, "messaging", None)
-        if messaging is None:
-            return tuple(int(item) for item in given if item.isdigit())
-        return tuple(messaging.media.record(key, given))
+        return tuple(self.service.messaging.media.record(key, given))
 
     def _accepted(
         self,
