@@ -7,6 +7,7 @@ postbacks, which is what keeps tests (and pytest-xdist workers) apart.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import difflib
 import uuid
@@ -261,11 +262,27 @@ class FakeCdyneClient:
 
     # ---- the phone's side ----------------------------------------------------------------------
 
-    def incoming(self, from_: str, message: str, to: str | None = None) -> IncomingText:
-        """The phone ``from_`` texts ``message`` back (STOP, RESUME and HELP act as at CDYNE)."""
-        body = {"license_key": self.license_key, "from": from_, "message": message}
+    def incoming(
+        self,
+        from_: str,
+        message: str,
+        to: str | None = None,
+        *,
+        subject: str | None = None,
+        attachments: list[tuple[str, str, bytes]] | None = None,
+    ) -> IncomingText:
+        """The phone ``from_`` texts ``message`` back (STOP, RESUME and HELP act as at CDYNE); with a
+        ``subject`` or ``attachments`` (file name, MIME type or "", bytes) it sends an MMS."""
+        body: dict[str, Any] = {"license_key": self.license_key, "from": from_, "message": message}
         if to is not None:
             body["to"] = to
+        if subject is not None:
+            body["subject"] = subject
+        if attachments:
+            body["attachments"] = [
+                {"filename": name, "content_type": kind, "content": base64.b64encode(content).decode()}
+                for name, kind, content in attachments
+            ]
         return IncomingText.from_json(self._call("POST", "/incoming", json=body))
 
     def refuse(self, message_id: str, attempts: int = 3) -> SentMessage:

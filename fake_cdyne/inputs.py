@@ -10,6 +10,8 @@ in a string (it could be stored, but never answered again).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import uuid
@@ -195,6 +197,36 @@ class Phones(Kind[list[str]]):
         return {"type": "array", "items": {"type": "string"}, "minItems": 0 if self.empty else 1}
 
 
+class Parts(Kind[list[tuple[str, str, bytes]]]):
+    """An incoming MMS's parts: ``[{"filename": "a.jpg", "content_type": "image/jpeg", "content": "<Base64>"}]``
+    (content_type may be left out: the media store finds it)."""
+
+    MOST = 10
+
+    def describe(self) -> str:
+        return f"a list of at most {self.MOST} parts, each {{filename, content_type, content (Base64)}}"
+
+    def read(self, name: str, value: object) -> list[tuple[str, str, bytes]]:
+        if not isinstance(value, list) or len(value) > self.MOST:
+            raise self.refuse(name, value)
+        parts = []
+        for item in value:
+            fields = item if isinstance(item, dict) else {}
+            filename, kind, content = (fields.get(k, "") for k in ("filename", "content_type", "content"))
+            if not all(isinstance(v, str) for v in (filename, kind, content)) or not filename:
+                raise self.refuse(name, value)
+            try:
+                parts.append((filename, kind, base64.b64decode(content, validate=True)))
+            except (binascii.Error, ValueError):
+                raise self.refuse(name, value) from None
+        return parts
+
+    def schema(self) -> dict[str, Any]:
+        fields = {k: {"type": "string"} for k in ("filename", "content_type", "content")}
+        part = {"type": "object", "properties": fields, "required": ["filename", "content"]}
+        return {"type": "array", "items": part, "maxItems": self.MOST}
+
+
 class Object(Kind[dict[str, Any]]):
     def describe(self) -> str:
         return "an object"
@@ -213,6 +245,7 @@ FLAG = Flag()
 TEXT = Text()
 PHONE = Phone()
 OBJECT = Object()
+PARTS = Parts()
 SECONDS = Number(YEAR, note=" (a year)")  # spans of the fake's time: the manual clock, chaos delays
 WAIT = Number(3600, note=" (an hour)")  # a long poll's real time
 COUNT = Whole(MAX_COUNT)

@@ -5,6 +5,7 @@ Expected shapes come from CDYNE's help pages and the contract, never from the fa
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -238,3 +239,29 @@ def test_a_ready_file_answers_its_status_on_the_wire(http: httpx.Client, client:
     assert read_status(http, client.license_key, entry["MessageID"])["MessageStatus"] == 0
     sent = client.assert_sent(MOBILE, "Hello")
     assert (sent.message_status, sent.state) == ("Hold", "queued")
+
+
+def test_an_incoming_mms_is_read_with_its_media(
+    http: httpx.Client, client: FakeCdyneClient, receiver: PostbackReceiver
+) -> None:
+    key = client.license_key
+    send_message(http, key, PostbackUrl=receiver.url)
+    picture = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    text = client.incoming("7575449510", "look", subject="Pic", attachments=[("a.png", "", picture)])
+    assert (text.subject, len(text.attachments)) == ("Pic", 1)
+    (_, response) = receiver.wait_for(2)
+    assert response.text.startswith(f"MMSResponse=1&MessageID={text.incoming_message_id}&")
+    assert response.kind == "reply"
+    (found,) = read_incoming(http, key)
+    assert (found["Subject"], found["Attachments"], found["Payload"]) == ("Pic", list(text.attachments), "look")
+    media = http.get(
+        "/Messaging.svc/GetMedia", params={"LicenseKey": key, "MediaId": found["Attachments"][0]}, headers=JSON
+    )
+    assert base64.b64decode(media.json()) == picture
+
+
+def test_bad_mms_parts_are_a_400_naming_the_field(http: httpx.Client, client: FakeCdyneClient) -> None:
+    body = {"license_key": client.license_key, "from": "7575449510", "message": "x", "attachments": [{"x": 1}]}
+    reply = http.post("/_fake/incoming", json=body)
+    assert reply.status_code == 400
+    assert "attachments must be a list of at most 10 parts" in reply.text

@@ -14,7 +14,22 @@ from starlette.responses import JSONResponse, Response
 
 from .. import openapi
 from ..inbox import TABLE as INBOX_TABLE
-from ..inputs import ATTEMPTS, COUNT, FLAG, KEY, OBJECT, PHONE, SECONDS, SEED, TEXT, WAIT, ControlError, Phones, Text
+from ..inputs import (
+    ATTEMPTS,
+    COUNT,
+    FLAG,
+    KEY,
+    OBJECT,
+    PARTS,
+    PHONE,
+    SECONDS,
+    SEED,
+    TEXT,
+    WAIT,
+    ControlError,
+    Phones,
+    Text,
+)  # fmt: skip
 from ..openapi import array, ref
 from ..routing import Call, ControlRoute, Input, body, path, query, starlette_routes
 from .handlers import (
@@ -73,9 +88,16 @@ TABLE: list[ControlRoute] = [
     ControlRoute(
         "POST",
         "/incoming",
-        "A phone texts the fake",
+        "A phone texts the fake (an MMS: with a subject or attachments)",
         incoming_post,
-        (NEEDS_KEY, body("message", TEXT, required=True), body("from", PHONE, required=True), body("to", PHONE)),
+        (
+            NEEDS_KEY,
+            body("message", TEXT, required=True),
+            body("from", PHONE, required=True),
+            body("to", PHONE),
+            body("subject", TEXT, note="an MMS's subject"),
+            body("attachments", PARTS, (), note="an MMS's parts, stored as media of the key"),
+        ),
         ref("Incoming"),
         status=201,
     ),

@@ -48,7 +48,10 @@ async def incoming_list(call: Call) -> Response:
 async def incoming_post(call: Call) -> Response:
     account = _account(call)
     text = call["message"]
-    received = call.service.lifecycle.receive(account, call["from"], text, call["to"])
+    incoming = call.service.messaging.incoming
+    received = incoming.receive(
+        account, call["from"], text, call["to"], subject=call["subject"], parts=call["attachments"]
+    )
     return call.answer(incoming_json(received.incoming) | {"auto_reply": received.auto_reply})
 
 
