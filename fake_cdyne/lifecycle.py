@@ -156,7 +156,7 @@ class Lifecycle:
         attachments: tuple[int, ...] = (),
     ) -> Received:
         """A phone texts one of the account's numbers: store it, match it, act on keywords. An MMS has
-        a ``subject`` or ``attachments`` (media IDs of its parts)."""
+        a ``subject`` and ``attachments`` (MediaIds of the account's media, already stored)."""
         matched = account.last_to.get(from_number)
         incoming = IncomingMessage(
             id=new_incoming_id(),

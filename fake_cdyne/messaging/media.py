@@ -212,6 +212,7 @@ class Media:
     def get_media(self, license_key: uuid.UUID, media_id: int) -> Result[str | None]:
         """The file as one Base64 string; "" for a URL recorded without its bytes; null if the key has
         no such media."""
+        license_key = _guid(license_key)
         outcome = self._consult("getmedia", license_key)
         if outcome is not None and outcome.fault is not None:
             return Result(None, fault=outcome.fault)
@@ -237,12 +238,12 @@ class Media:
         return _answer({"Media": [metadata(item) for item in found]}, outcome)
 
     def remove_media(self, license_key: uuid.UUID, media_id: int) -> Result[bool]:
+        license_key = _guid(license_key)
         outcome = self._consult("removemedia", license_key)
         if outcome is not None and outcome.fault is not None:
             return Result(None, fault=outcome.fault)
-        if self.service.store.account(license_key) is None or not isinstance(media_id, int):
-            return _answer(False, outcome)
-        return _answer(self.service.store.media.remove(license_key, media_id), outcome)
+        item = self._own(license_key, media_id)
+        return _answer(item is not None and self.service.store.media.remove(license_key, item.media_id), outcome)
 
     # ---- GetMediaInfo's filters ------------------------------------------------------------------
 
@@ -298,18 +299,19 @@ class Media:
     # ---- helpers ---------------------------------------------------------------------------------
 
     def _own(self, license_key: uuid.UUID, media_id: object) -> MediaItem | None:
-        if self.service.store.account(license_key) is None or not isinstance(media_id, int):
+        if not isinstance(media_id, int) or self.service.store.account(license_key) is None:
             return None
         return self.service.store.media.get(license_key, media_id)
 
     def _decode(self, value: object) -> bytes | None:
-        """Base64 to bytes (white space skipped, as .NET does); None if it is not Base64, is empty or
-        decodes to more than ``max_media_bytes``, which is checked before decoding."""
+        """Base64 to bytes as .NET's Convert.FromBase64String reads it (white space skipped, the length
+        a multiple of 4, padding only at the end); None if it is not that, is empty or decodes to more
+        than ``max_media_bytes`` (refused by its length before decoding)."""
         if not isinstance(value, str):
             return None
         limit = self.service.config.max_media_bytes
         text = value.translate(_SPACES)
-        if not text or len(text) > 4 * (-(-limit // 3)):
+        if not text or len(text) % 4 or len(text) > 4 * (-(-limit // 3)):
             return None
         try:
             content = base64.b64decode(text, validate=True)
