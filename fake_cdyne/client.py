@@ -162,6 +162,11 @@ class FakeCdyneClient:
         """The URL to give a CDYNE client instead of ``http://sms2.cdyne.com/sms.svc``."""
         return f"{self.url}/sms.svc"
 
+    @property
+    def messaging_url(self) -> str:
+        """The URL to give a Messaging client instead of ``https://messaging.cdyne.com/Messaging.svc``."""
+        return f"{self.url}/Messaging.svc"
+
     def close(self) -> None:
         self._http.close()
 
