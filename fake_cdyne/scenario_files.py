@@ -22,6 +22,7 @@ from .messaging.status import MessageStatus
 from .model import SMSError
 from .scenario_check import MAX_SECONDS, Checker
 from .scenario_model import (
+    MESSAGE_SENDS,
     OPERATIONS,
     SEND_OPERATIONS,
     AccountSpec,
@@ -261,7 +262,7 @@ def _outcome(check: Checker, value: Any, path: KeyPath, match: Match, *, in_sequ
             error = SMSError[name] if name else None
     if "fault" in fields and "error" in fields:
         check.problem(path, "give either an error (a CDYNE answer) or a fault (an HTTP failure), not both")
-    sends_only = match.operations is not None and not match.operations & SEND_OPERATIONS
+    sends_only = match.operations is not None and not match.operations & MESSAGE_SENDS
     if "life" in fields and sends_only:
         check.problem((*path, "life"), "a message's life only follows a send operation")
     message_id = None

@@ -18,6 +18,7 @@ from .sms2 import SMS2
 _MESSAGING = [op.name for op in MESSAGING if "." in op.method and not op.path]
 OPERATIONS = {op.name.lower(): op.name for op in SMS2} | {name.lower(): name for name in _MESSAGING}
 SEND_OPERATIONS = frozenset(op.name.lower() for op in SMS2 if op.sends)  # what "send" names
+MESSAGE_SENDS = frozenset(op.name.lower() for op in MESSAGING if op.sends)  # what a life may follow: SendMessage too
 
 
 class Pattern(Protocol):

@@ -5,7 +5,7 @@ messages to this one): SMS/MMS Sent when a message goes Sent (``0`` for each car
 delivery receipts, and SMS/MMS Response for a text to a Messaging message, or to a number with no
 sms2 postback URL. The target is the message's own PostbackUrl, else the key's postback settings for
 the number involved (``PostbackSettings.target``). The fake's own delivery receipts (003, then 000 at
-once) are off unless ``Config.delivery_receipts`` is on; a scenario's receipt replaces them.
+once) are off unless ``Config.delivery_receipts`` is on; a scenario's receipt or carrier realism replaces them.
 """
 
 from __future__ import annotations
@@ -67,11 +67,10 @@ class MessagingPostbacks:
         return []
 
     def _fake_receipts(self, message: Message) -> None:
-        """003 then 000 when the setting is on and neither a scenario nor the carrier gives a receipt."""
+        """003 then 000 when the setting is on, unless a scenario's rule or carrier realism is in play."""
         service = self.service
-        carrier = service.lifecycle.carrier
         scripted = message.life is not None and message.life.receipt is not None
-        if not service.config.delivery_receipts or scripted or (carrier is not None and carrier.spec.receipts):
-            return
+        if not service.config.delivery_receipts or scripted or service.lifecycle.carrier is not None:
+            return  # none asked for, or a scenario's receipt or its carrier's replaces them
         for code in FAKE_RECEIPTS:  # each announced, so posted, in turn
             service.lifecycle.receipt(message, code, carrier_text(message, code))
