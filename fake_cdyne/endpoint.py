@@ -58,7 +58,7 @@ _METADATA = ("wsdl", "xsd", "disco")
 
 
 def metadata(service: Service, request: Request, surface: Surface = SMS2_SURFACE) -> Response:
-    """``/sms.svc``: the WSDL, its import, the schemas, the disco document, or a help page."""
+    """The service's path alone: the WSDL, its import, the schemas, the disco document (sms2), or a page."""
     base = f"{str(request.base_url).rstrip('/')}{surface.path}"
     try:
         wanted = Query(request.scope["query_string"], limit=service.config.max_query_bytes).values

@@ -68,7 +68,6 @@ class Service:
         self.operations = Operations(
             self.store, self.clock, self.scenarios, max_message_length=config.max_message_length
         )
-        self.messaging = MessagingOperations(self)
         self.events = EventHub()
         self.traffic = Traffic(config.request_log_size)
         self.postbacks = Dispatcher(config, self.scheduler, self.record_error, on_change=self.events.publish)
@@ -76,6 +75,7 @@ class Service:
         self.lifecycle.listeners.append(lambda event: self.events.publish(event.kind, event.account.license_key))
         self.lifecycle.listeners.append(MessagingPostbacks(self).on_life_event)
         self._declare(account for scenario in scenarios for account in scenario.accounts)
+        self.messaging = MessagingOperations(self)  # last: its parts may read any of the above
 
     def _declare(self, accounts: Iterable[AccountSpec]) -> None:
         for spec in accounts:

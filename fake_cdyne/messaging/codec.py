@@ -23,6 +23,7 @@ import base64
 import binascii
 import enum
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -46,6 +47,7 @@ from .contract import ARRAYS_NS, SERIALIZATION_NS, ComplexType, Member, schema
 XSI_NS = sms2_xml.XSI_NS
 NOT_UTC = timezone(timedelta(0), "not marked UTC")  # a date given with an offset, or (XML) without a zone
 _RANGES = {"int": 2**31, "long": 2**63}
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")  # xs:int, xs:long: ASCII digits only
 
 
 def given_as_utc(moment: datetime) -> bool:
@@ -74,9 +76,8 @@ def _enum_name(type_name: str, text: str, name: str, lenient: bool) -> str:
         found = next((n for n in names if n.lower() == text.strip().lower()), None)
         if found is not None:
             return found
-        digits = text.strip()
-        if digits.lstrip("-").isdigit():
-            return enum_type.name_of(int(digits)) or str(int(digits))
+        if _INTEGER.fullmatch(text):
+            return enum_type.name_of(int(text)) or str(int(text))
     raise BadParameter(name, text, f"one of {', '.join(names)}")
 
 
@@ -108,7 +109,9 @@ def scalar_from_text(type_name: str, text: str | None, name: str, *, lenient_enu
         if type_name == "boolean":
             return parse_bool(text)
         if type_name in _RANGES:
-            return _integer(type_name, int(text.strip()), name)
+            if not _INTEGER.fullmatch(text):
+                raise ValueError(text)
+            return _integer(type_name, int(text), name)
         if type_name == "dateTime":
             moment, is_utc = parse_xml_datetime(text)
             return moment if is_utc else moment.astimezone(NOT_UTC)
@@ -328,22 +331,22 @@ def _member_element(member: Member, value: Any) -> str:
 def _element(name: str, type_name: str, value: Any, xmlns: str) -> str:
     content = xml_content(type_name, value)
     if content is None:
-        return f'<{name}{xmlns} i:nil="true"/>'
+        return f'<{name} i:nil="true"{xmlns}/>'
     return f"<{name}{xmlns}>{content}</{name}>" if content or type_name == "string" else f"<{name}{xmlns}/>"
 
 
 def write_xml(type_name: str, value: Any) -> bytes:
     """A REST answer: the value as its type's root element (``<boolean xmlns="…/Serialization/">``
     for a primitive), ``xmlns:i`` declared as WCF does."""
-    root = type_name
     namespace = schema().namespace(type_name)
     content = xml_content(type_name, value)
-    opening = f'<{root} xmlns="{namespace}" xmlns:i="{XSI_NS}"'
-    if content is None:
-        return f'{opening} i:nil="true"/>'.encode()
+    declarations = f'xmlns="{namespace}" xmlns:i="{XSI_NS}"'
+    if content is None:  # as DataContractSerializer writes a null root
+        return f'<{type_name} i:nil="true" {declarations}/>'.encode()
     if type_name in schema().types:
-        return (f"{opening}>{content}</{root}>" if content else f"{opening}/>").encode()
-    return f'<{root} xmlns="{namespace}">{content}</{root}>'.encode()
+        opening = f"<{type_name} {declarations}"
+        return (f"{opening}>{content}</{type_name}>" if content else f"{opening}/>").encode()
+    return f'<{type_name} xmlns="{namespace}">{content}</{type_name}>'.encode()
 
 
 def _json(type_name: str, value: Any) -> str:

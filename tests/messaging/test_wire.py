@@ -265,7 +265,7 @@ def _local_parser() -> etree.XMLParser:
             "GetMedia?MediaId=2",
             "get_media",
             None,
-            f'<string xmlns="http://schemas.microsoft.com/2003/10/Serialization/" {XSI} i:nil="true"/>',
+            f'<string i:nil="true" xmlns="http://schemas.microsoft.com/2003/10/Serialization/" {XSI}/>',
             "null",
         ),
     ],
@@ -376,3 +376,10 @@ def test_media_content_and_byte_arrays(web: httpx.Client, rec: Recorder) -> None
     web.post("/GetMediaInfo", content=criteria, headers={"Content-Type": "text/xml"})
     (read,) = rec.last("get_media_info")
     assert (read["MediaId"], read["MaximumFileSize"], read["Tags"]) == (10000001, 0, None)
+
+
+def test_a_null_result_is_a_nil_root(web: httpx.Client, rec: Recorder) -> None:
+    body = {"Base64EncodedContent": "!!", "Filename": "a.txt", "LicenseKey": str(SAMPLE_ID)}
+    as_xml = web.post("/CreateMediaFromContent", json=body, headers={"Accept": "application/xml"})
+    assert as_xml.text == f'<MediaMetadata i:nil="true" xmlns="{SMS2}" {XSI}/>'
+    assert web.post("/CreateMediaFromContent", json=body, headers={"Accept": "application/json"}).text == "null"
