@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .errors import RequestError
-from .values import normalise_phone, parse_guid
+from .values import is_short_code, normalise_phone, parse_guid
 
 T = TypeVar("T")
 
@@ -225,6 +225,21 @@ class Parts(Kind[list[tuple[str, str, bytes]]]):
         fields = {k: {"type": "string"} for k in ("filename", "content_type", "content")}
         part = {"type": "object", "properties": fields, "required": ["filename", "content"]}
         return {"type": "array", "items": part, "maxItems": self.MOST}
+
+
+class ShortCodes(Kind[list[str]]):
+    """A list of short codes (5 or 6 digits, as strings)."""
+
+    def describe(self) -> str:
+        return "a list of short codes (strings of 5 or 6 digits)"
+
+    def read(self, name: str, value: object) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(item, str) and is_short_code(item) for item in value):
+            raise self.refuse(name, value)
+        return list(value)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{5,6}$"}}
 
 
 class Object(Kind[dict[str, Any]]):

@@ -85,6 +85,7 @@ class Service:
                 suspended=spec.suspended,
                 blocked=spec.blocked,
                 postback_url=spec.postback_url,
+                short_codes=list(spec.short_codes) if spec.short_codes is not None else None,
             )
 
     def install_scenario(self, license_key: uuid.UUID, scenario: Scenario) -> None:

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fake_cdyne import FakeCdyneClient
 from fake_cdyne import store as store_module
 from fake_cdyne.clock import ManualClock
 from fake_cdyne.config import Config
 from fake_cdyne.dates import MIN_VALUE
 from fake_cdyne.messaging.keywords import Keywords
 from fake_cdyne.model import EMPTY_GUID, SMSError
+from fake_cdyne.scenario_files import ScenarioError, read_scenario
 from fake_cdyne.scenario_model import Fault, Match, Outcome, Rule, Scenario, Step
 from fake_cdyne.service import Service
 
@@ -251,3 +255,59 @@ def test_odd_input_never_raises(license_key: Any, items: Any) -> None:
         assert answer is not None
         assert answer["ReturnCode"] in ("NoError", "LicenseKeyInvalid")
     ops.get_keywords(license_key)
+
+
+# ---- short codes from scenario files and the control API ----------------------------------------
+
+
+def test_a_scenario_gives_an_account_its_short_codes(service: Service, ops: Keywords, key: uuid.UUID) -> None:
+    scenario = read_scenario(f"accounts:\n  - license_key: {key}\n    short_codes: ['55555', 666666]\n", "s.yaml")
+    assert scenario.accounts[0].short_codes == ("55555", "666666")
+    service.install_scenario(key, scenario)
+    assert codes(ops.assign_keyword(request(key, ("A", "55555"), ("B", "666666"), ("C", short_code(key)))).value) == [
+        "KeywordAdded",
+        "KeywordAdded",
+        "ShortCodeNotAssignedToKey",
+    ]
+
+
+def test_a_reset_declares_a_files_account_again_with_its_short_codes_and_no_keywords(
+    tmp_path: Path, key: uuid.UUID
+) -> None:
+    path = tmp_path / "accounts.yaml"
+    path.write_text(f"accounts:\n  - license_key: {key}\n    short_codes: ['55555']\n")
+    service = Service(Config(scenarios=(str(path),)))
+    ops = Keywords(service)
+    assert codes(ops.assign_keyword(request(key, ("A", "55555"))).value) == ["KeywordAdded"]
+    service.reset(key)
+    assert codes(ops.get_keywords(key).value) == []
+    assert service.store.account(key).short_codes == ["55555"]  # type: ignore[union-attr]
+
+
+def test_a_scenario_without_short_codes_keeps_the_default_and_an_empty_list_means_none(key: uuid.UUID) -> None:
+    assert read_scenario(f"accounts:\n  - license_key: {key}\n", "s.yaml").accounts[0].short_codes is None
+    service = Service(Config())
+    service.install_scenario(key, read_scenario(f"accounts:\n  - license_key: {key}\n    short_codes: []\n", "s"))
+    assert service.store.account(key).short_codes == []  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("bad", ["'1234'", "'12a456'", "1234567", "{a: 1}"])
+def test_a_short_code_a_scenario_file_cannot_have_is_a_problem_naming_it(key: uuid.UUID, bad: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        read_scenario(f"accounts:\n  - license_key: {key}\n    short_codes: [55555, {bad}]\n", "s.yaml")
+    assert "accounts[0].short_codes[1]" in str(caught.value)
+
+
+def test_the_control_api_sets_and_shows_short_codes(client: FakeCdyneClient) -> None:
+    assert client.declare_account(short_codes=["55555", "123456"])["short_codes"] == ["55555", "123456"]
+    assert client.declare_account(suspended=False)["short_codes"] == ["55555", "123456"]  # left as it is
+    assert client.declare_account(short_codes=[])["short_codes"] == []
+
+
+@pytest.mark.parametrize("bad", [["1234"], "55555", [55555], [None]])
+def test_the_control_api_refuses_what_is_not_a_list_of_short_codes(client: FakeCdyneClient, bad: Any) -> None:
+    reply = httpx.put(
+        f"{client.url}/_fake/accounts/{client.license_key}", json={"short_codes": bad}, timeout=10, trust_env=False
+    )
+    assert reply.status_code == 400
+    assert "short_codes must be a list of short codes" in reply.json()["error"]

@@ -28,8 +28,9 @@ from ..inputs import (
     WAIT,
     ControlError,
     Phones,
+    ShortCodes,
     Text,
-)  # fmt: skip
+)
 from ..openapi import array, ref
 from ..routing import Call, ControlRoute, Input, body, path, query, starlette_routes
 from .handlers import (
@@ -114,6 +115,7 @@ TABLE: list[ControlRoute] = [
             body("dids", Phones(empty=False)),
             body("suspended", FLAG),
             body("blocked", Phones()),
+            body("short_codes", ShortCodes(), note="the short codes keywords may be assigned on"),
         ),
         ref("Account"),
     ),

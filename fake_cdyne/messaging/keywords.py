@@ -27,6 +27,7 @@ from ..lifecycle import STOP_WORDS
 from ..model import EMPTY_GUID, SMSError
 from ..operations import Result
 from ..scenarios import Facts
+from ..values import is_short_code
 
 if TYPE_CHECKING:
     from ..service import Service
@@ -56,10 +57,6 @@ def _slot(keyword: str, short_code: str) -> tuple[str, str]:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def short_code_valid(value: str) -> bool:
-    return value.isascii() and value.isdigit() and len(value) in (5, 6)
 
 
 def keyword_valid(value: str) -> bool:
@@ -95,7 +92,7 @@ def _assign(
     now: datetime,
 ) -> dict[str, Any]:
     """One keyword of AssignKeyword: stored in ``book`` (and ``taken``) if it may be, and its entry."""
-    if not isinstance(short_code, str) or not short_code_valid(short_code):
+    if not isinstance(short_code, str) or not is_short_code(short_code):
         return _entry(keyword, short_code, "ShortCodeInvalid")
     if short_code not in account.short_codes:
         return _entry(keyword, short_code, "ShortCodeNotAssignedToKey")

@@ -106,6 +106,19 @@ def _listed(settings: dict[str, Setting], where: tuple[str, str] | None) -> list
     return [_response(settings[kind], kind, where, NO_ERROR) for kind in TYPES if kind in settings]
 
 
+def _number_settings(book: SettingsBook, number: str) -> dict[str, Setting] | None:
+    """The number's settings (its country is the one the account uses); the number as stored callers
+    pass it (11 digits, or a short code) is looked up before its normalised form."""
+    for country in COUNTRIES:
+        found = book.by_number.get((number, country))
+        if found is None:
+            named = normalise_phone(number) or number.strip()
+            found = book.by_number.get((named, country)) if named != number else None
+        if found is not None:
+            return found
+    return None
+
+
 def _first_enabled(settings: dict[str, Setting] | None, kind: str) -> str | None:
     if not settings:
         return None
@@ -182,7 +195,8 @@ class PostbackSettings:
         where = self._where(account, phone_number, country)
         if account is None or isinstance(where, str):
             return Result([_response(None, "All", None, str(where))], delay=plan.delay)
-        return Result(_listed(_book(account).by_number.get(where, {}), where), delay=plan.delay)
+        book = account.postback_settings
+        return Result(_listed(book.by_number.get(where, {}) if book else {}, where), delay=plan.delay)
 
     def get_postback_settings_for_license_key(self, license_key: uuid.UUID) -> Result[list[dict[str, Any]]]:
         """The key's own settings (PhoneNumber and Country null), then each number's, in type order."""
@@ -192,7 +206,9 @@ class PostbackSettings:
         account = self.service.store.account(license_key)
         if account is None:
             return Result([_response(None, "All", None, "InvalidLicenseKey")], delay=plan.delay)
-        book = _book(account)
+        book = account.postback_settings
+        if book is None:
+            return Result([], delay=plan.delay)
         found = _listed(book.by_type, None)
         for where, settings in book.by_number.items():
             found.extend(_listed(settings, where))
@@ -267,10 +283,7 @@ class PostbackSettings:
         if book is None:
             return None
         if number is not None and book.by_number:
-            named = normalise_phone(number) or number.strip()
-            for (owned, _country_code), settings in book.by_number.items():
-                if owned == named:
-                    found = _first_enabled(settings, kind)
-                    if found is not None:
-                        return found
+            found = _first_enabled(_number_settings(book, number), kind)
+            if found is not None:
+                return found
         return _first_enabled(book.by_type, kind)
