@@ -11,6 +11,7 @@ import base64
 import dataclasses
 import difflib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -86,7 +87,7 @@ class IncomingText:
     read: bool
     auto_reply: str | None = None
     subject: str | None = None  # an MMS's
-    attachments: tuple[int, ...] = ()  # an MMS's parts, as media IDs
+    attachments: tuple[int, ...] = ()  # an MMS's parts, as MediaIds (``FakeCdyneClient.media`` reads one)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IncomingText:
@@ -274,10 +275,11 @@ class FakeCdyneClient:
         to: str | None = None,
         *,
         subject: str | None = None,
-        attachments: list[tuple[str, str, bytes]] | None = None,
+        attachments: Sequence[tuple[str, str, bytes]] = (),
     ) -> IncomingText:
         """The phone ``from_`` texts ``message`` back (STOP, RESUME and HELP act as at CDYNE); with a
-        ``subject`` or ``attachments`` (file name, MIME type or "", bytes) it sends an MMS."""
+        ``subject`` or ``attachments`` (file name, MIME type or "" to have it found, bytes), an MMS whose
+        parts become the account's media (ReadIncomingMessages' Attachments, GetMedia)."""
         body: dict[str, Any] = {"license_key": self.license_key, "from": from_, "message": message}
         if to is not None:
             body["to"] = to
@@ -285,10 +287,17 @@ class FakeCdyneClient:
             body["subject"] = subject
         if attachments:
             body["attachments"] = [
-                {"filename": name, "content_type": kind, "content": base64.b64encode(content).decode()}
+                {"filename": name, "mime_type": kind, "content_base64": base64.b64encode(content).decode("ascii")}
                 for name, kind, content in attachments
             ]
         return IncomingText.from_json(self._call("POST", "/incoming", json=body))
+
+    def media(self, media_id: int) -> bytes:
+        """The bytes of one of the key's media files (an MMS part, an upload)."""
+        reply = self._http.get(f"/_fake/media/{media_id}", params={"license_key": self.license_key})
+        if reply.status_code >= 400:
+            raise ControlAPIError(f"GET /_fake/media/{media_id}: {reply.status_code} {reply.text}")
+        return reply.content
 
     def refuse(self, message_id: str, attempts: int = 3) -> SentMessage:
         """The carrier refuses the message (a landline): SMSSent=0 postbacks, then it is cancelled."""

@@ -197,36 +197,6 @@ class Phones(Kind[list[str]]):
         return {"type": "array", "items": {"type": "string"}, "minItems": 0 if self.empty else 1}
 
 
-class Parts(Kind[list[tuple[str, str, bytes]]]):
-    """An incoming MMS's parts: ``[{"filename": "a.jpg", "content_type": "image/jpeg", "content": "<Base64>"}]``
-    (content_type may be left out: the media store finds it)."""
-
-    MOST = 10
-
-    def describe(self) -> str:
-        return f"a list of at most {self.MOST} parts, each {{filename, content_type, content (Base64)}}"
-
-    def read(self, name: str, value: object) -> list[tuple[str, str, bytes]]:
-        if not isinstance(value, list) or len(value) > self.MOST:
-            raise self.refuse(name, value)
-        parts = []
-        for item in value:
-            fields = item if isinstance(item, dict) else {}
-            filename, kind, content = (fields.get(k, "") for k in ("filename", "content_type", "content"))
-            if not all(isinstance(v, str) for v in (filename, kind, content)) or not filename:
-                raise self.refuse(name, value)
-            try:
-                parts.append((filename, kind, base64.b64decode(content, validate=True)))
-            except (binascii.Error, ValueError):
-                raise self.refuse(name, value) from None
-        return parts
-
-    def schema(self) -> dict[str, Any]:
-        fields = {k: {"type": "string"} for k in ("filename", "content_type", "content")}
-        part = {"type": "object", "properties": fields, "required": ["filename", "content"]}
-        return {"type": "array", "items": part, "maxItems": self.MOST}
-
-
 class ShortCodes(Kind[list[str]]):
     """A list of short codes (5 or 6 digits, as strings)."""
 
@@ -255,12 +225,52 @@ class Object(Kind[dict[str, Any]]):
         return {"type": "object"}
 
 
+class Attachments(Kind[list[tuple[str, str, bytes]]]):
+    """An incoming MMS's parts: ``[{"filename", "mime_type" (optional), "content_base64"}]``, as (file
+    name, MIME type or "", bytes)."""
+
+    most = 20
+
+    def describe(self) -> str:
+        return f'a list of at most {self.most} objects {{"filename", "mime_type", "content_base64"}}'
+
+    def read(self, name: str, value: object) -> list[tuple[str, str, bytes]]:
+        if not isinstance(value, list) or len(value) > self.most:
+            raise self.refuse(name, value)
+        parts: list[tuple[str, str, bytes]] = []
+        for index, part in enumerate(value):
+            where = f"{name}[{index}]"
+            if not isinstance(part, dict):
+                raise self.refuse(where, part)
+            file_name = TEXT.read(f"{where}.filename", part.get("filename"))
+            kind = TEXT.read(f"{where}.mime_type", part.get("mime_type", ""))
+            encoded = TEXT.read(f"{where}.content_base64", part.get("content_base64"))
+            try:
+                content = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError):
+                raise ControlError(f"{where}.content_base64 is not Base64: {_shown(encoded)}") from None
+            parts.append((file_name, kind, content))
+        return parts
+
+    def schema(self) -> dict[str, Any]:
+        part = {
+            "type": "object",
+            "required": ["filename", "content_base64"],
+            "properties": {
+                "filename": {"type": "string"},
+                "mime_type": {"type": "string", "description": "by default from the file name, then the bytes"},
+                "content_base64": {"type": "string", "contentEncoding": "base64"},
+            },
+        }
+        return {"type": "array", "maxItems": self.most, "items": part}
+
+
 KEY = Key()
 FLAG = Flag()
 TEXT = Text()
 PHONE = Phone()
 OBJECT = Object()
-PARTS = Parts()
+ATTACHMENTS = Attachments()
 SECONDS = Number(YEAR, note=" (a year)")  # spans of the fake's time: the manual clock, chaos delays
 WAIT = Number(3600, note=" (an hour)")  # a long poll's real time
 COUNT = Whole(MAX_COUNT)

@@ -134,3 +134,22 @@ def test_on_the_loop_a_failed_fetch_drops_the_media(files: str) -> None:
     answer = asyncio.run(run())
     assert answer is not None
     assert media.get_media(key, answer["MediaId"]).value is None
+
+
+def test_a_fetch_ending_after_a_reset_leaves_the_new_media_alone(files: str) -> None:
+    media, key = fetching(max_media_bytes=1000), uuid.uuid4()
+
+    async def run() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        pending = media.create_media_from_url(url_request(key, f"{files}/big", "a.bin")).value
+        media.service.reset()  # MediaIds start again: the next file takes the pending one's id
+        fresh = media.create_media_from_content(
+            {"Base64EncodedContent": base64.b64encode(PNG).decode(), "Filename": "b.png", "LicenseKey": key}
+        ).value
+        await asyncio.wait_for(media.settled(), 10)
+        return pending, fresh
+
+    pending, fresh = asyncio.run(run())
+    assert pending is not None
+    assert fresh is not None
+    assert pending["MediaId"] == fresh["MediaId"]
+    assert media.get_media(key, fresh["MediaId"]).value == base64.b64encode(PNG).decode()

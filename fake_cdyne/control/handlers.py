@@ -14,7 +14,7 @@ from ..postbacks import Chaos
 from ..routing import Call
 from ..scenario_files import ScenarioError, build_scenario, read_scenario
 from ..store import Account
-from ..views import account_json, incoming_json, iso, message_json, postback_json
+from ..views import account_json, incoming_json, iso, media_headers, message_json, postback_json
 
 
 def _account(call: Call) -> Account:
@@ -46,13 +46,30 @@ async def incoming_list(call: Call) -> Response:
 
 
 async def incoming_post(call: Call) -> Response:
+    """A phone texts the account; with ``subject`` or ``attachments``, an MMS whose parts become media."""
     account = _account(call)
-    text = call["message"]
-    incoming = call.service.messaging.incoming
-    received = incoming.receive(
-        account, call["from"], text, call["to"], subject=call["subject"], parts=call["attachments"]
-    )
+    text, subject, parts = call["message"], call["subject"], call["attachments"]
+    limit = call.service.config.max_media_bytes
+    for index, (_, _, content) in enumerate(parts):
+        if len(content) > limit:
+            size = f"attachments[{index}] is {len(content):,} bytes"
+            raise ControlError(f"{size}; the limit is {limit:,} (max_media_bytes)")
+    ids = tuple(call.service.messaging.media.add_received(account.license_key, parts))
+    lifecycle = call.service.lifecycle
+    received = lifecycle.receive(account, call["from"], text, call["to"], subject=subject, attachments=ids)
     return call.answer(incoming_json(received.incoming) | {"auto_reply": received.auto_reply})
+
+
+async def media_get(call: Call) -> Response:
+    """A media file's bytes (an MMS part, an upload), as its MIME type; a page cannot run as the fake's."""
+    media_id, key = call["media_id"], call["license_key"]
+    store = call.service.store.media
+    item = store.find(media_id) if key is None else store.get(key, media_id)
+    if item is None:
+        raise ControlError(f"no media {media_id}" + (f" of license key {key}" if key else ""), 404)
+    if item.content is None:
+        raise ControlError(f"media {media_id} was recorded from {item.url} without its bytes", 404)
+    return Response(item.content, media_type=item.mime_type, headers=media_headers(item.file_name, item.mime_type))
 
 
 async def reset(call: Call) -> Response:

@@ -1,4 +1,4 @@
-"""ReadIncomingMessages and GetUnsubscribedNumbers (contract §4.4, §4.5, §4.10), and incoming MMS.
+"""ReadIncomingMessages and GetUnsubscribedNumbers (contract §4.4, §4.5, §4.10).
 
 Texts received are stored once (``Store``) and read by both APIs: ReadIncomingMessages here and sms2's
 GetUnreadIncomingMessages share one read flag, and every message either returns is marked read, so a
@@ -9,11 +9,9 @@ in arrival order (``model.new_incoming_id``), which clients that re-join fragmen
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..dates import MIN_VALUE
-from ..lifecycle import Received
 from ..model import EMPTY_GUID, IncomingMessage
 from ..operations import Result
 from ..scenarios import Facts
@@ -98,24 +96,6 @@ class Incoming:
         numbers = sorted(account.blocked, key=lambda phone: (since.get(phone, MIN_VALUE), phone))
         found = [{"EntryDate": naive(since.get(phone)), "PhoneNumber": phone} for phone in numbers]
         return Result(found, delay=delay)
-
-    def receive(
-        self,
-        account: Account,
-        from_number: str,
-        text: str,
-        to_number: str | None = None,
-        *,
-        subject: str | None = None,
-        parts: Sequence[tuple[str, str, bytes]] = (),
-    ) -> Received:
-        """A phone sends an MMS (or, without subject and parts, an SMS) to one of the account's numbers:
-        its parts (filename, MIME type, bytes) are stored as media of the key, then it is received as
-        any text (matched, keywords, the MMS Response postback)."""
-        media: tuple[int, ...] = ()
-        if parts:
-            media = tuple(self.service.messaging.media.add_received(account.license_key, parts))
-        return self.service.lifecycle.receive(account, from_number, text, to_number, subject=subject, attachments=media)
 
 
 def _page(texts: list[IncomingMessage], number: int, size: int) -> list[IncomingMessage]:

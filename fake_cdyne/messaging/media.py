@@ -20,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import fnmatch
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from ..service import Service
 
 MAX_LONG = 2**63 - 1
+MIME_FORM = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")  # RFC 6838 names
 MAX_DERIVED_NAME = 255  # a file name taken from a URL is cut to this many characters
 _SPACES = str.maketrans("", "", " \t\r\n")  # .NET's Convert.FromBase64String skips white space
 
@@ -81,23 +84,33 @@ def metadata(item: MediaItem) -> dict[str, Any]:
     }
 
 
+def matcher(pattern: str) -> Callable[[str], bool]:
+    """Whether a name matches ``pattern`` (``*`` any run, ``?`` one character, nothing else special),
+    ignoring case. Compiled once for many names; ``fnmatch``'s translation matches each ``*`` without
+    backtracking into it, so no pattern makes a match slow (a ``[`` is escaped: no character classes)."""
+    compiled = re.compile(fnmatch.translate(pattern.casefold().replace("[", "[[]")))
+    return lambda name: compiled.match(name.casefold()) is not None
+
+
 def wildcard(pattern: str, name: str) -> bool:
-    """Whether ``name`` matches ``pattern`` (``*`` any run, ``?`` one character), ignoring case.
-    Backtracking only to the last ``*``: at worst the lengths' product of steps, never exponential."""
-    pattern, name = pattern.casefold(), name.casefold()
-    p = n = 0
-    star, mark = -1, 0
-    while n < len(name):
-        if p < len(pattern) and pattern[p] == "*":
-            star, mark, p = p, n, p + 1
-        elif p < len(pattern) and pattern[p] in ("?", name[n]):
-            p, n = p + 1, n + 1
-        elif star >= 0:
-            mark += 1
-            p, n = star + 1, mark
-        else:
-            return False
-    return all(char == "*" for char in pattern[p:])
+    return matcher(pattern)(name)
+
+
+def attachment_ids(message: object) -> tuple[int, ...]:
+    """The MediaIds of a message's ``attachments`` (an incoming one's, or an outgoing one's, whatever
+    form that model keeps them in: ints, digit strings or one comma-separated string); () for none."""
+    attached = getattr(message, "attachments", None) or ()
+    if isinstance(attached, str):
+        attached = attached.split(",")
+    if not isinstance(attached, list | tuple):
+        return ()
+    found = (m if isinstance(m, int) else _digits(m) for m in attached)
+    return tuple(m for m in found if m is not None and not isinstance(m, bool))
+
+
+def _digits(value: object) -> int | None:
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _url_name(url: str) -> str:
@@ -138,11 +151,12 @@ class Media:
 
     def add_received(self, license_key: uuid.UUID, parts: Sequence[tuple[str, str, bytes]]) -> list[int]:
         """The parts of an incoming MMS (file name, MIME type, bytes) stored as the key's media; their
-        ids. An empty MIME type is found from the name, then the bytes."""
+        ids. A MIME type that is empty or not ``type/subtype`` is found from the name, then the bytes."""
         now = self._now()
         ids: list[int] = []
         for file_name, given_type, content in parts:
-            kind = given_type.strip() or mime_type(file_name, content)
+            given = given_type.strip().lower()
+            kind = given if MIME_FORM.fullmatch(given) else mime_type(file_name, content)
             ids.append(self.service.store.media.add(license_key, file_name, kind, now, content=content).media_id)
         return ids
 
@@ -199,10 +213,10 @@ class Media:
         url = item.url or ""
         content = await media_fetch.fetch_async(url, timeout=config.media_fetch_timeout, limit=config.max_media_bytes)
         if content is None:
-            store.remove(item.license_key, item.media_id)
-            return
-        kind = item.mime_type if item.mime_type != mime_type("") else mime_type("", content)
-        store.fill(item, content, kind)
+            store.discard(item)
+        else:
+            store.fill(item, content, item.mime_type if item.mime_type != mime_type("") else mime_type("", content))
+        self.service.events.publish("media", item.license_key)  # GET /_fake/events: the fetch has ended
 
     async def settled(self) -> None:
         """Wait for the fetches started on the event loop to end (each has its timeout)."""
@@ -254,6 +268,7 @@ class Media:
         the message IncomingMessageId / OutgoingMessageId names."""
         media_id = _whole(criteria.get("MediaId"))
         pattern = _text(criteria.get("FilenamePattern")).strip()
+        named = matcher(pattern) if pattern else None
         file_type = _text(criteria.get("FileType")).strip().lstrip(".").lower()
         smallest, largest = _whole(criteria.get("MinimumFileSize")), _whole(criteria.get("MaximumFileSize"))
         start, end = _utc(criteria.get("StartDate")), _utc(criteria.get("EndDate"))
@@ -266,7 +281,7 @@ class Media:
         for item in self.service.store.media.of(license_key):
             if (
                 (media_id and item.media_id != media_id)
-                or (pattern and not wildcard(pattern, item.file_name))
+                or (named is not None and not named(item.file_name))
                 or (file_type and extension(item.file_name) != file_type)
                 or item.size < smallest
                 or (largest and item.size > largest)
@@ -291,10 +306,7 @@ class Media:
         message = store.message(message_id)
         if message is None or message.license_key != license_key:
             return set()
-        attached = getattr(message, "attachments", ())  # the outgoing model's field (msg-send's)
-        if isinstance(attached, str):
-            attached = attached.split(",")
-        return {int(m) for m in attached if isinstance(m, int) or (isinstance(m, str) and m.strip().isdigit())}
+        return set(attachment_ids(message))
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -310,7 +322,8 @@ class Media:
         if not isinstance(value, str):
             return None
         limit = self.service.config.max_media_bytes
-        text = value.translate(_SPACES)
+        spaced = any(space in value for space in " \t\r\n")  # each a C-speed scan: translate is slow
+        text = value.translate(_SPACES) if spaced else value
         if not text or len(text) % 4 or len(text) > 4 * (-(-limit // 3)):
             return None
         try:

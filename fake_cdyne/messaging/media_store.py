@@ -108,6 +108,10 @@ class MediaStore:
         self._release(item)
         return True
 
+    def discard(self, item: MediaItem) -> bool:
+        """Remove this very item (not another that took its MediaId after a reset)."""
+        return self.get(item.license_key, item.media_id) is item and self.remove(item.license_key, item.media_id)
+
     def reset(self, license_key: uuid.UUID | None = None) -> None:
         """Forget every key's media (and start the MediaIds again), or one key's."""
         if license_key is None:
