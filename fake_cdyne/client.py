@@ -224,25 +224,12 @@ class FakeCdyneClient:
         __tracebackhide__ = True
         number = normalise_phone(to) or to if to is not None else None
         sent = self.messages
-        matches = [
-            m
-            for m in sent
-            if (number is None or m.to == number)
-            and (message is None or m.message == message)
-            and (message_status is None or m.message_status == message_status)
-        ]
+        matches = [m for m in sent if (number is None or m.to == number) and (message is None or m.message == message)]
+        matches = [m for m in matches if message_status is None or m.message_status == message_status]
         if matches and (count is None or len(matches) == count):
             return matches[-1]
-        wanted = " ".join(
-            filter(
-                None,
-                [
-                    f"to {number}" if number else "",
-                    f"saying {message!r}" if message else "",
-                    f"now {message_status}" if message_status else "",
-                ],
-            )
-        )
+        wanted = " ".join(filter(None, [f"to {number}" if number else "", f"saying {message!r}" if message else ""]))
+        wanted = f"{wanted} now {message_status}".strip() if message_status else wanted
         if matches:
             raise AssertionError(f"expected {count} text(s) {wanted}, found {len(matches)}")
         lines = [f"expected a text {wanted or 'to be sent'}, but none was sent" + (":" if not sent else "; sent were:")]
