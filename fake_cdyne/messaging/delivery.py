@@ -58,11 +58,12 @@ class MessagingPostbacks:
             return []
         if event.kind in ("sent", "refused"):
             url = message.postback_url or self.target(key, OUTGOING, message.from_number)
-            body = outgoing_form(message, sent=event.kind == "sent")
-            return [Outgoing("sent" if event.kind == "sent" else "refused", message.id, url, body)] if url else []
+            if not url:
+                return []  # the form only when it goes somewhere: every send passes here
+            return [Outgoing(event.kind, message.id, url, outgoing_form(message, sent=event.kind == "sent"))]
         if event.kind == "receipt":
             url = message.postback_url or self.target(key, RECEIPT, message.from_number)
-            body = receipt_form(message, event.code or "", event.description or "")
+            body = receipt_form(message, event.code or "", event.description or "") if url else ""
             return [Outgoing("receipt", message.id, url, body)] if url else []
         return []
 
