@@ -362,3 +362,15 @@ def test_odd_input_never_raises(phone: Any, country: Any, kind: Any, value: Any)
     }
     assert isinstance(ops.get_postback_settings_for_phone_number(key, phone, country).value, list)
     ops.target(key, "OutgoingMessage", phone if isinstance(phone, str) else None)
+
+
+def test_reading_and_refused_changes_leave_the_account_without_settings(
+    service: Service, ops: PostbackSettings, key: uuid.UUID
+) -> None:
+    did = did_of(service, key)
+    ops.get_postback_settings_for_license_key(key)
+    ops.get_postback_settings_for_phone_number(key, did, "US")
+    ops.set_postback_enabled_for_license_key(key, "All", True)
+    account = service.store.find(key)
+    assert account is not None
+    assert account.postback_settings is None

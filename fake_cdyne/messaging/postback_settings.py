@@ -54,6 +54,14 @@ def _book(account: Account) -> SettingsBook:
     return book
 
 
+def _settings_of(account: Account, where: tuple[str, str] | None) -> dict[str, Setting] | None:
+    """The key's settings (``where`` None) or a number's, if any are stored."""
+    book = account.postback_settings
+    if book is None:
+        return None
+    return book.by_type if where is None else book.by_number.get(where)
+
+
 def _postback_type(value: object) -> str | None:
     """The SMSPostbackType's XSD name, from its name (any case) or number; None if it is neither."""
     if isinstance(value, str):
@@ -195,8 +203,7 @@ class PostbackSettings:
         where = self._where(account, phone_number, country)
         if account is None or isinstance(where, str):
             return Result([_response(None, "All", None, str(where))], delay=plan.delay)
-        book = account.postback_settings
-        return Result(_listed(book.by_number.get(where, {}) if book else {}, where), delay=plan.delay)
+        return Result(_listed(_settings_of(account, where) or {}, where), delay=plan.delay)
 
     def get_postback_settings_for_license_key(self, license_key: uuid.UUID) -> Result[list[dict[str, Any]]]:
         """The key's own settings (PhoneNumber and Country null), then each number's, in type order."""
@@ -231,7 +238,7 @@ class PostbackSettings:
         where = self._where(account, phone_number, country)
         if account is None or isinstance(where, str):
             return Result(str(where), delay=plan.delay)
-        return Result(_toggle(_book(account).by_number.get(where), postback_type, enabled), delay=plan.delay)
+        return Result(_toggle(_settings_of(account, where), postback_type, enabled), delay=plan.delay)
 
     def set_postback_url_for_phone_number(
         self,
@@ -259,7 +266,7 @@ class PostbackSettings:
         account = self.service.store.account(license_key)
         if account is None:
             return Result("InvalidLicenseKey", delay=plan.delay)
-        return Result(_toggle(_book(account).by_type, postback_type, enabled), delay=plan.delay)
+        return Result(_toggle(_settings_of(account, None), postback_type, enabled), delay=plan.delay)
 
     def set_postback_url_for_license_key(
         self, license_key: uuid.UUID, postback_type: str | None, url: str | None
