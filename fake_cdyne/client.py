@@ -87,7 +87,7 @@ class IncomingText:
     read: bool
     auto_reply: str | None = None
     subject: str | None = None  # an MMS's
-    attachments: tuple[int, ...] = ()  # an MMS's parts, as MediaIds (``FakeCdyneClient.media`` reads one)
+    attachments: tuple[int, ...] = ()  # an MMS's parts, as media IDs
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IncomingText:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from .messaging.status import status_of
 from .model import IncomingMessage, Message
@@ -30,22 +29,6 @@ def incoming_json(incoming: IncomingMessage) -> dict[str, Any]:
         "auto_reply": incoming.auto_reply,
         "subject": incoming.subject,
         "attachments": list(incoming.attachments),
-    }
-
-
-SHOWN_INLINE = ("image/", "audio/", "video/", "text/plain")  # other media types download
-
-
-def media_headers(file_name: str, mime_type: str) -> dict[str, str]:
-    """How the control API hands out a media file: shown inline only for pictures, sound, video and
-    plain text, always sandboxed (a file that is HTML or SVG runs no script as the fake's page)."""
-    shown = "inline" if mime_type.startswith(SHOWN_INLINE) else "attachment"
-    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in file_name) or "media"
-    return {
-        "Content-Disposition": f"{shown}; filename=\"{plain}\"; filename*=UTF-8''{quote(file_name, safe='')}",
-        "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; media-src 'self'",
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-store",
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -14,7 +15,7 @@ from ..postbacks import Chaos
 from ..routing import Call
 from ..scenario_files import ScenarioError, build_scenario, read_scenario
 from ..store import Account
-from ..views import account_json, incoming_json, iso, media_headers, message_json, postback_json
+from ..views import account_json, incoming_json, iso, message_json, postback_json
 
 
 def _account(call: Call) -> Account:
@@ -58,6 +59,22 @@ async def incoming_post(call: Call) -> Response:
     lifecycle = call.service.lifecycle
     received = lifecycle.receive(account, call["from"], text, call["to"], subject=subject, attachments=ids)
     return call.answer(incoming_json(received.incoming) | {"auto_reply": received.auto_reply})
+
+
+SHOWN_INLINE = ("image/", "audio/", "video/", "text/plain")  # other media types download
+
+
+def media_headers(file_name: str, mime_type: str) -> dict[str, str]:
+    """How the control API hands out a media file: shown inline only for pictures, sound, video and
+    plain text, always sandboxed (a file that is HTML or SVG runs no script as the fake's page)."""
+    shown = "inline" if mime_type.startswith(SHOWN_INLINE) else "attachment"
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in file_name) or "media"
+    return {
+        "Content-Disposition": f"{shown}; filename=\"{plain}\"; filename*=UTF-8''{quote(file_name, safe='')}",
+        "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; media-src 'self'",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
 
 
 async def media_get(call: Call) -> Response:

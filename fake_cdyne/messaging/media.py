@@ -11,8 +11,9 @@ false, never an exception. The files live in ``store.media`` (``media_store``).
 CreateMediaFromUrl records the URL without fetching it (no outbound internet in tests): size 0, the
 MIME type from the file name. With ``media_fetch`` on it fetches (``media_fetch``): called off the
 event loop it answers with the fetched file; called on the loop, which it must never block, it answers
-at once with size 0 and fills the bytes in when they arrive (``settled`` waits for that), dropping the
-media if the fetch fails or is over the limit.
+at once with size 0 and fills the bytes in when they arrive, dropping the media if the fetch fails or
+is over the limit; either way a "media" change notice follows (``GET /_fake/events``; in-process,
+``settled`` waits).
 """
 
 from __future__ import annotations
