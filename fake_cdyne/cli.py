@@ -217,12 +217,12 @@ def ready_scenarios() -> Traversable:
 
 
 def copy_scenarios(target: str) -> int:
-    """Write the ready files into ``target`` (errors/, examples/) with the schema beside them, each
+    """Write the ready files into ``target`` (errors/, examples/, messaging/) with the schema beside them, each
     file's editor modeline pointing at it; nothing is overwritten."""
     out = Path(target)
     files = {
         f"{group}/{item.name}": item.read_text(encoding="utf-8")
-        for group in ("errors", "examples")
+        for group in ("errors", "examples", "messaging")
         for item in sorted((ready_scenarios() / group).iterdir(), key=lambda item: item.name)
         if item.name.endswith(".yaml")
     }

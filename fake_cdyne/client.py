@@ -62,6 +62,12 @@ class SentMessage:
     created_at: datetime
     sent_at: datetime | None
     replies: tuple[IncomingText, ...]
+    # The Messaging API's view (a fake older than it leaves these defaults)
+    api: str = "sms2"  # "messaging": sent with SendMessage
+    message_status: str | None = None  # the MessageStatus name ReadMessageStatus answers (Ready, Sent...)
+    use_mms: bool = False
+    subject: str | None = None
+    attachments: tuple[int, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SentMessage:
@@ -206,20 +212,30 @@ class FakeCdyneClient:
         return found[-1]
 
     def assert_sent(
-        self, to: str | None = None, message: str | None = None, *, count: int | None = None
+        self,
+        to: str | None = None,
+        message: str | None = None,
+        *,
+        count: int | None = None,
+        message_status: str | None = None,
     ) -> SentMessage:
-        """The (last) text sent to ``to`` saying ``message``; a readable failure otherwise."""
+        """The (last) text sent to ``to`` saying ``message`` (with either API: sms2's sends or SendMessage;
+        ``message_status``: only those ReadMessageStatus reads so, e.g. "Sent"); a readable failure otherwise."""
         __tracebackhide__ = True
         number = normalise_phone(to) or to if to is not None else None
         sent = self.messages
         matches = [m for m in sent if (number is None or m.to == number) and (message is None or m.message == message)]
+        matches = [m for m in matches if message_status is None or m.message_status == message_status]
         if matches and (count is None or len(matches) == count):
             return matches[-1]
         wanted = " ".join(filter(None, [f"to {number}" if number else "", f"saying {message!r}" if message else ""]))
+        wanted = f"{wanted} now {message_status}".strip() if message_status else wanted
         if matches:
             raise AssertionError(f"expected {count} text(s) {wanted}, found {len(matches)}")
         lines = [f"expected a text {wanted or 'to be sent'}, but none was sent" + (":" if not sent else "; sent were:")]
-        lines += [f"  - to {m.to}: {m.message!r} ({m.state})" for m in sent]
+        lines += [
+            f"  - to {m.to}: {m.message!r} ({m.message_status if m.api == 'messaging' else m.state})" for m in sent
+        ]
         if not sent:
             lines += self.describe_requests()
         closest = [m for m in sent if number is None or m.to == number]

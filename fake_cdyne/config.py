@@ -81,6 +81,8 @@ class Config:
     soap12_require_addressing: bool = True
     # How many of the newest requests to /sms.svc GET /_fake/requests shows (0: none are kept).
     request_log_size: int = 1000
+    # The Messaging API's delivery receipts for every message sent (003, then 000); off, as CDYNE mostly.
+    delivery_receipts: bool = False
 
     def __post_init__(self) -> None:
         if self.default_format not in ("xml", "json"):

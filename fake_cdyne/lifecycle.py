@@ -15,7 +15,7 @@ from typing import Literal
 from .carrier import Carrier
 from .clock import Scheduler
 from .dates import quantise
-from .model import EMPTY_GUID, RECEIPT_CODES, IncomingMessage, Message, MessageState, Receipt, new_id
+from .model import EMPTY_GUID, RECEIPT_CODES, IncomingMessage, Message, MessageState, Receipt, new_incoming_id
 from .scenario_model import Life
 from .store import Account, Store
 
@@ -159,7 +159,7 @@ class Lifecycle:
         a ``subject`` and ``attachments`` (MediaIds of the account's media, already stored)."""
         matched = account.last_to.get(from_number)
         incoming = IncomingMessage(
-            id=new_id(),
+            id=new_incoming_id(),
             license_key=account.license_key,
             from_number=from_number,
             to_number=to_number or (matched.from_number if matched else account.did),
@@ -172,14 +172,14 @@ class Lifecycle:
         self.store.add_incoming(account, incoming)
         if matched is not None:
             matched.replies.append(incoming)
-        auto_reply = incoming.auto_reply = self._act_on_keyword(account, from_number, text)
+        auto_reply = incoming.auto_reply = self._act_on_keyword(account, incoming)
         self._announce(LifeEvent("incoming", account, message=matched, incoming=incoming))
         return Received(incoming, matched, auto_reply)
 
-    def _act_on_keyword(self, account: Account, from_number: str, text: str) -> str | None:
-        keyword = text.strip().upper()
+    def _act_on_keyword(self, account: Account, incoming: IncomingMessage) -> str | None:
+        keyword, from_number = incoming.text.strip().upper(), incoming.from_number
         if keyword in STOP_WORDS:
-            self.store.block(account, from_number)
+            self.store.block(account, from_number, incoming.received_at)
             return STOP_REPLY
         if keyword == "RESUME":
             self.store.unblock(account, from_number)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+import itertools
 import os
 import random
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +28,17 @@ def new_id() -> uuid.UUID:
     send cost 4% of the send path, and IDs need to be unique, not secret. Not the random module's shared
     generator: a test that calls random.seed() (hypothesis does, per example) would replay the IDs."""
     return uuid.UUID(int=_ids.getrandbits(128), version=4)
+
+
+# The leading 48 bits of incoming IDs: milliseconds since 1970 when the process started, one more for each ID.
+_arrivals = itertools.count(time.time_ns() // 1_000_000)
+
+
+def new_incoming_id() -> uuid.UUID:
+    """A GUID for a text received: its lower-case form sorts in arrival order (clients sort on it, the
+    Messaging contract's IncomingMessageID). Shaped as a version 7 GUID: a 48-bit count, then random bits."""
+    bits = (next(_arrivals) % (1 << 48)) << 80 | _ids.getrandbits(80)
+    return uuid.UUID(int=bits & ~(0xF << 76 | 0xC000 << 48) | 7 << 76 | 0x8000 << 48)
 
 
 # Delivery receipt codes and CDYNE's descriptions of them.
@@ -124,6 +137,12 @@ class Message:
     receipts: tuple[Receipt, ...] = ()
     refused_at: datetime | None = None  # when the carrier refused it (it is then cancelled)
     life: Life | None = None  # a scenario's plan for what happens after the response
+    # The Messaging API's (SendMessage): sms2 sends keep these defaults.
+    messaging: bool = False  # sent with SendMessage: its postbacks are the Messaging API's
+    use_mms: bool = False
+    subject: str | None = None
+    attachments: tuple[int, ...] = ()  # media IDs
+    status: str | None = None  # a MessageStatus name a scenario gave it (Hold, Failed...): it stays so
 
     @property
     def segments(self) -> int:

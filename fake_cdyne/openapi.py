@@ -55,6 +55,11 @@ SCHEMAS: dict[str, Any] = {
             "scheduled_for": TIME,
             "sent_at": TIME,
             "replies": {"type": "array", "items": {"$ref": "#/components/schemas/Incoming"}},
+            "api": {"enum": ["sms2", "messaging"]},
+            "message_status": {"type": "string", "description": "the Messaging API's MessageStatus name"},
+            "use_mms": {"type": "boolean"},
+            "subject": {"type": ["string", "null"]},
+            "attachments": {"type": "array", "items": {"type": "integer"}},
         },
     },
     "Postback": {

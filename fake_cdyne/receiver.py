@@ -42,11 +42,11 @@ class ReceivedPost:
     @property
     def kind(self) -> str:
         fields = self.form
-        if "SMSResponse" in fields:
+        if "SMSResponse" in fields or "MMSResponse" in fields:
             return "reply"
         if "DeliveryReceipt" in fields:
             return "receipt"
-        return "sent" if fields.get("SMSSent") == "1" else "refused"
+        return "sent" if fields.get("SMSSent", fields.get("MMSSent")) == "1" else "refused"
 
 
 class PostbackReceiver(ThreadedServer):

@@ -18,9 +18,11 @@ from typing import Any
 import re2  # type: ignore[import-untyped]
 
 from .carrier import read_carrier
+from .messaging.status import MessageStatus
 from .model import SMSError
 from .scenario_check import MAX_SECONDS, Checker
 from .scenario_model import (
+    MESSAGE_SENDS,
     OPERATIONS,
     SEND_OPERATIONS,
     AccountSpec,
@@ -71,8 +73,11 @@ DEFAULT_KEYS = (
 )  # fmt: skip
 RULE_KEYS = ("match", "outcome", "outcomes", "times", "description")
 MATCH_KEYS = ("operation", "license_key", "phone", "message", "reference_id", "assigned_did", "postback_url")
+STATUS_OPERATIONS = frozenset({"sendmessage", "readmessagestatus"})  # what a message_status answers
 TEXT_HOWS = ("equals", "prefix", "contains", "pattern")
-OUTCOME_KEYS = ("error", "message_id", "queued", "sent", "cancelled", "fault", "delay", "life", "times")
+OUTCOME_KEYS = (
+    "error", "message_id", "queued", "sent", "cancelled", "fault", "delay", "life", "message_status", "times",
+)  # fmt: skip
 FAULT_KEYS = ("status", "body", "content_type", "delay", "close", "truncate", "malformed")
 LIFE_KEYS = ("sent_after", "refuse", "receipt", "replies", "stop")
 
@@ -257,7 +262,10 @@ def _outcome(check: Checker, value: Any, path: KeyPath, match: Match, *, in_sequ
     allowed = OUTCOME_KEYS if in_sequence else OUTCOME_KEYS[:-1]
     fields = check.mapping(value, path, allowed, "an outcome")
     if not fields and isinstance(value, dict):
-        check.problem(path, "an outcome needs at least one of error, fault, life, message_id, queued, sent, cancelled")
+        check.problem(
+            path,
+            "an outcome needs at least one of error, message_status, fault, life, message_id, queued, sent, cancelled",
+        )
     error = None
     if "error" in fields:
         raw = fields["error"]
@@ -268,7 +276,7 @@ def _outcome(check: Checker, value: Any, path: KeyPath, match: Match, *, in_sequ
             error = SMSError[name] if name else None
     if "fault" in fields and "error" in fields:
         check.problem(path, "give either an error (a CDYNE answer) or a fault (an HTTP failure), not both")
-    sends_only = match.operations is not None and not match.operations & SEND_OPERATIONS
+    sends_only = match.operations is not None and not match.operations & MESSAGE_SENDS
     if "life" in fields and sends_only:
         check.problem((*path, "life"), "a message's life only follows a send operation")
     message_id = None
@@ -281,6 +289,7 @@ def _outcome(check: Checker, value: Any, path: KeyPath, match: Match, *, in_sequ
     )
     delay = check.seconds(fields, "delay", path)
     return Outcome(
+        message_status=_message_status(check, fields, path, match),
         error=error,
         message_id=message_id,
         flags=flags,
@@ -288,6 +297,20 @@ def _outcome(check: Checker, value: Any, path: KeyPath, match: Match, *, in_sequ
         delay=delay,
         life=_life(check, fields["life"], (*path, "life")) if "life" in fields else None,
     )
+
+
+def _message_status(check: Checker, fields: dict[str, Any], path: KeyPath, match: Match) -> str | None:
+    """A MessageStatus by name (or number), for the Messaging API's SendMessage and ReadMessageStatus."""
+    if "message_status" not in fields:
+        return None
+    raw, where = fields["message_status"], (*path, "message_status")
+    if match.operations is not None and not match.operations & STATUS_OPERATIONS:
+        check.problem(where, "a MessageStatus only answers SendMessage and ReadMessageStatus")
+    if "error" in fields or "fault" in fields:
+        check.problem(path, "give one of error, fault and message_status")
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw in {s.value for s in MessageStatus}:
+        return MessageStatus(raw).name
+    return check.choice(raw, where, MessageStatus.__members__, "a MessageStatus")
 
 
 def _fault(check: Checker, value: Any, path: KeyPath) -> Fault:

@@ -9,11 +9,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from .messaging.table import MESSAGING
 from .model import SMSError
 from .sms2 import SMS2
 
-OPERATIONS = {op.name.lower(): op.name for op in SMS2}  # what a rule's ``operation`` may name
+# What a rule's ``operation`` may name: sms2's, then the Messaging API's own (those behind its facade; its
+# sms2 operations run sms2's methods, and WebPost twins match by their GET twin's name).
+_MESSAGING = [op.name for op in MESSAGING if "." in op.method and not op.path]
+OPERATIONS = {op.name.lower(): op.name for op in SMS2} | {name.lower(): name for name in _MESSAGING}
 SEND_OPERATIONS = frozenset(op.name.lower() for op in SMS2 if op.sends)  # what "send" names
+MESSAGE_SENDS = frozenset(op.name.lower() for op in MESSAGING if op.sends)  # what a life may follow: SendMessage too
 
 
 class Pattern(Protocol):
@@ -97,6 +102,7 @@ class Outcome:
     fault: Fault | None = None
     delay: float = 0.0
     life: Life | None = None
+    message_status: str | None = None  # a MessageStatus name (the Messaging API's operations)
 
 
 @dataclass(slots=True)

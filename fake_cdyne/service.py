@@ -20,6 +20,7 @@ from .clock import ManualClock, Scheduler, SystemClock
 from .config import Config
 from .events import EventHub
 from .lifecycle import Lifecycle
+from .messaging.delivery import MessagingPostbacks
 from .messaging.operations import MessagingOperations
 from .operations import Operations
 from .postbacks import Dispatcher, StopReport
@@ -72,6 +73,7 @@ class Service:
         self.postbacks = Dispatcher(config, self.scheduler, self.record_error, on_change=self.events.publish)
         self.lifecycle.listeners.append(self.postbacks.on_life_event)
         self.lifecycle.listeners.append(lambda event: self.events.publish(event.kind, event.account.license_key))
+        self.lifecycle.listeners.append(MessagingPostbacks(self).on_life_event)
         self._declare(account for scenario in scenarios for account in scenario.accounts)
         self.messaging = MessagingOperations(self)  # last: its parts may read any of the above
 

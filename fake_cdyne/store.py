@@ -13,6 +13,7 @@ import itertools
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .messaging.media_store import MediaStore
@@ -51,6 +52,7 @@ class Account:
     keywords: KeywordBook | None = None
     postback_settings: SettingsBook | None = None
     _blocked: set[str] = field(default_factory=set)
+    _blocked_at: dict[str, datetime] = field(default_factory=dict)  # when each texted STOP (none: set up so)
     _messages: list[Message] = field(default_factory=list)
     _by_reference: dict[str, list[Message]] = field(default_factory=dict)
     _last_to: dict[str, Message] = field(default_factory=dict)
@@ -66,6 +68,11 @@ class Account:
     def blocked(self) -> Set[str]:
         """The phones that texted STOP (or a scenario or test blocked)."""
         return self._blocked
+
+    @property
+    def blocked_at(self) -> Mapping[str, datetime]:
+        """When each blocked phone texted STOP (phones a scenario or test blocked have no time)."""
+        return self._blocked_at
 
     @property
     def messages(self) -> Sequence[Message]:
@@ -178,15 +185,20 @@ class Store:
             account.suspended = suspended
         if blocked is not None:
             account._blocked = set(blocked)
+            account._blocked_at = {phone: at for phone, at in account._blocked_at.items() if phone in account._blocked}
         if postback_url is not None:
             account.postback_url = postback_url or None
         return account
 
-    def block(self, account: Account, phone: str) -> None:
+    def block(self, account: Account, phone: str, at: datetime | None = None) -> None:
+        """Block the phone; ``at``: when it texted STOP (a number blocked again keeps its first time)."""
         account._blocked.add(phone)
+        if at is not None:
+            account._blocked_at.setdefault(phone, at)
 
     def unblock(self, account: Account, phone: str) -> None:
         account._blocked.discard(phone)
+        account._blocked_at.pop(phone, None)
 
     # ---- messages --------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .messaging.status import status_of
 from .model import IncomingMessage, Message
 from .postbacks import Postback
 from .store import Account
@@ -48,6 +49,11 @@ def message_json(message: Message) -> dict[str, Any]:
         "replies": [incoming_json(reply) for reply in message.replies],
         "receipts": [{"at": iso(r.at), "code": r.code, "description": r.description} for r in message.receipts],
         "refused_at": iso(message.refused_at),
+        "api": "messaging" if message.messaging else "sms2",  # sent with SendMessage, or an sms2 send
+        "message_status": status_of(message).name,  # as ReadMessageStatus reads it, whichever API sent it
+        "use_mms": message.use_mms,
+        "subject": message.subject,
+        "attachments": list(message.attachments),
     }
 
 

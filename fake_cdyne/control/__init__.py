@@ -92,7 +92,7 @@ TABLE: list[ControlRoute] = [
     ControlRoute(
         "POST",
         "/incoming",
-        "A phone texts the fake",
+        "A phone texts the fake (an MMS: with a subject or attachments)",
         incoming_post,
         (
             NEEDS_KEY,

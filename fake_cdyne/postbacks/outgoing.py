@@ -12,6 +12,8 @@ from .journal import Outgoing
 def postbacks_for(event: LifeEvent) -> list[Outgoing]:
     """The posts CDYNE makes for a life event (none when there is nowhere to post)."""
     message = event.message
+    if message is not None and message.messaging:
+        return []  # SendMessage's: the Messaging API's postbacks (messaging/delivery.py)
     if event.kind == "incoming" and event.incoming is not None:
         url = (message.postback_url if message else None) or event.account.postback_url
         body = reply_form(event.incoming, message)
