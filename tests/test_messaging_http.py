@@ -258,3 +258,38 @@ def test_an_incoming_mms_is_read_with_its_media(
         "/Messaging.svc/GetMedia", params={"LicenseKey": key, "MediaId": found["Attachments"][0]}, headers=JSON
     )
     assert base64.b64decode(media.json()) == picture
+
+
+@pytest.mark.parametrize(
+    ("scheduled", "status"),
+    [
+        (r"\/Date(1924992000000)\/", 201),  # UTC (no offset): Ready, scheduled
+        (r"\/Date(1924992000000-0500)\/", 405),  # with an offset: InvalidDateTime
+        ("/Date(1924992000000+0000)/", 405),  # an offset, even +0000 (WCF's Kind is Local)
+    ],
+)
+def test_a_scheduled_date_not_in_utc_is_invalid_date_time(
+    http: httpx.Client, client: FakeCdyneClient, scheduled: str, status: int
+) -> None:
+    body = f'{{"Body":"Later","LicenseKey":"{client.license_key}","To":["{MOBILE}"],"UseMMS":false,"ScheduledDateTime":"{scheduled}"}}'
+    reply = http.post("/Messaging.svc/SendMessage", content=body, headers={**JSON, "Content-Type": "application/json"})
+    assert reply.status_code == 200, reply.text
+    assert [entry["MessageStatus"] for entry in reply.json()] == [status]
+
+
+def test_an_xml_scheduled_date_needs_its_z(http: httpx.Client, client: FakeCdyneClient) -> None:
+    def send_at(when: str) -> str:
+        body = (
+            '<OutgoingMessageRequest xmlns="http://sms2.cdyne.com"><Body>Later</Body>'
+            f"<LicenseKey>{client.license_key}</LicenseKey><ScheduledDateTime>{when}</ScheduledDateTime>"
+            f'<To><string xmlns="http://schemas.microsoft.com/2003/10/Serialization/Arrays">{MOBILE}</string></To>'
+            "<UseMMS>false</UseMMS></OutgoingMessageRequest>"
+        )
+        reply = http.post("/Messaging.svc/SendMessage", content=body, headers={"Content-Type": "text/xml"})
+        assert reply.status_code == 200, reply.text
+        found = re.search(r"<MessageStatus>(\w+)</MessageStatus>", reply.text)
+        assert found is not None, reply.text
+        return found[1]
+
+    assert send_at("2031-01-01T00:00:00Z") == "Ready"
+    assert send_at("2031-01-01T00:00:00") == "InvalidDateTime"

@@ -23,6 +23,7 @@ from ..scenario_model import Outcome
 from ..scenarios import Facts
 from ..store import Account
 from ..values import normalise_phone
+from .codec import given_as_utc
 from .status import ERROR_OF_STATUS, STATUS_OF_ERROR, MessageStatus, status_of
 
 if TYPE_CHECKING:
@@ -168,9 +169,8 @@ class Sending:
         if account.suspended:
             return MessageStatus.AccountSuspended, None
         scheduled = request.get("ScheduledDateTime")
-        if isinstance(scheduled, datetime) and aware(scheduled) is not None:
-            offset = scheduled.utcoffset()
-            if offset is not None and offset.total_seconds() != 0:
+        if isinstance(scheduled, datetime) and scheduled != MIN_VALUE:
+            if not given_as_utc(scheduled) or scheduled.utcoffset():  # an offset, or XML without Z: as sms2
                 return MessageStatus.InvalidDateTime, None
         body, use_mms = request.get("Body") or "", bool(request.get("UseMMS"))
         if not body.strip() and not (use_mms and request.get("Attachments")):
