@@ -229,6 +229,11 @@ class FakeServer(ThreadedServer):
         """What a CDYNE client is pointed at: ``<url>/sms.svc``."""
         return f"{self.url}/sms.svc"
 
+    @property
+    def messaging_url(self) -> str:
+        """What a Messaging client is pointed at: ``<url>/Messaging.svc``."""
+        return f"{self.url}/Messaging.svc"
+
 
 def serve(config: Config, log_level: str = "info") -> None:
     """Run in the foreground until interrupted, printing the base URL once listening."""

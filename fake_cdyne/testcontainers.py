@@ -148,6 +148,11 @@ class FakeCdyneContainer(DockerContainer):
         return f"{self.url}/sms.svc"
 
     @property
+    def messaging_url(self) -> str:
+        """What the app under test uses instead of ``https://messaging.cdyne.com/Messaging.svc``."""
+        return f"{self.url}/Messaging.svc"
+
+    @property
     def postback_host(self) -> str:
         """The host name by which the fake, inside its container, reaches this machine: put it in
         StatusPostBackURL (``http://{postback_host}:{port}/...``)."""

@@ -271,7 +271,8 @@ def test_an_incoming_mms_is_read_with_its_media(
 def test_a_scheduled_date_not_in_utc_is_invalid_date_time(
     http: httpx.Client, client: FakeCdyneClient, scheduled: str, status: int
 ) -> None:
-    body = f'{{"Body":"Later","LicenseKey":"{client.license_key}","To":["{MOBILE}"],"UseMMS":false,"ScheduledDateTime":"{scheduled}"}}'
+    members = f'"Body":"Later","LicenseKey":"{client.license_key}","To":["{MOBILE}"],"UseMMS":false'
+    body = f'{{{members},"ScheduledDateTime":"{scheduled}"}}'
     reply = http.post("/Messaging.svc/SendMessage", content=body, headers={**JSON, "Content-Type": "application/json"})
     assert reply.status_code == 200, reply.text
     assert [entry["MessageStatus"] for entry in reply.json()] == [status]

@@ -169,9 +169,9 @@ class Sending:
         if account.suspended:
             return MessageStatus.AccountSuspended, None
         scheduled = request.get("ScheduledDateTime")
-        if isinstance(scheduled, datetime) and scheduled != MIN_VALUE:
-            if not given_as_utc(scheduled) or scheduled.utcoffset():  # an offset, or XML without Z: as sms2
-                return MessageStatus.InvalidDateTime, None
+        marked_utc = isinstance(scheduled, datetime) and given_as_utc(scheduled) and not scheduled.utcoffset()
+        if isinstance(scheduled, datetime) and scheduled != MIN_VALUE and not marked_utc:
+            return MessageStatus.InvalidDateTime, None  # an offset, or an XML time without Z: as sms2
         body, use_mms = request.get("Body") or "", bool(request.get("UseMMS"))
         if not body.strip() and not (use_mms and request.get("Attachments")):
             return MessageStatus.NoMessage, None

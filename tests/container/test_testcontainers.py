@@ -44,6 +44,16 @@ def test_host_network_serves_and_posts_back_to_127_0_0_1(image: str) -> None:
         assert cdyne.wait_for_postbacks(1)[0].state == "delivered"
 
 
+def test_the_messaging_api_answers_in_the_container(image: str) -> None:
+    with FakeCdyneContainer(image, host_network=True) as fake, fake.client() as cdyne:
+        assert fake.messaging_url == f"{fake.url}/Messaging.svc"
+        body = {"Body": "Hi", "LicenseKey": cdyne.license_key, "To": ["7575449510"], "UseMMS": False}
+        reply = httpx.post(f"{fake.messaging_url}/SendMessage", json=body, headers={"Accept": "application/json"})
+        (entry,) = reply.json()
+        assert (reply.status_code, entry["MessageStatus"], entry["To"]) == (200, 201, "17575449510")
+        cdyne.assert_sent(to="7575449510", message="Hi")
+
+
 def test_a_bridge_network_maps_the_port_and_reaches_the_host_by_name(image: str) -> None:
     with FakeCdyneContainer(image) as fake, PostbackReceiver(host="0.0.0.0") as receiver, fake.client() as cdyne:
         assert fake.postback_host == "host.containers.internal"  # podman's name; Docker's is host.docker.internal
