@@ -23,7 +23,7 @@ from .version import __version__
 # The settings that have a command-line option; the others come only from the environment.
 OPTION_FIELDS = (
     "host", "port", "send_delay", "manual_clock", "max_message_length", "max_body_bytes", "default_format",
-    "extra_dids", "accept_unknown_keys", "scenarios", "tls", "tls_cert", "tls_key", "tls_ca_out",
+    "extra_dids", "accept_unknown_keys", "scenarios", "tls", "tls_cert", "tls_key", "tls_ca_out", "store",
 )  # fmt: skip
 SCHEMA_NAME = "scenario.schema.json"
 _MODELINE = re.compile(r"\$schema=\S+")  # the editors' pointer to the schema, on a file's first line
@@ -115,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--tls-ca-out",
         metavar="PATH",
         help=f"where to write the CA of the made certificate, for clients to trust [{_env('tls_ca_out')}]",
+    )
+    run.add_argument(
+        "--store",
+        metavar="PATH",
+        help=f"keep the state in this SQLite database across restarts (default: in memory) [{_env('store')}]",
     )
     run.add_argument(
         "--log-level",

@@ -74,6 +74,9 @@ class Config:
     soap12_require_addressing: bool = True
     # How many of the newest requests to /sms.svc GET /_fake/requests shows (0: none are kept).
     request_log_size: int = 1000
+    # An SQLite database holding the state (accounts, messages, texts, postbacks, snapshots) across
+    # restarts, created if absent; None keeps it in memory only.
+    store: str | None = None
 
     def __post_init__(self) -> None:
         if self.default_format not in ("xml", "json"):

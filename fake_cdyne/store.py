@@ -13,6 +13,7 @@ import itertools
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, RefusedSend
 
@@ -80,12 +81,29 @@ class Account:
         return [text for text in itertools.islice(self._incoming, self._read_up_to, None) if not text.read]
 
 
+class Recorder(Protocol):
+    """Told of every change to the records (``persist.sqlite`` writes them down); called on the event loop."""
+
+    def changed(self, record: object) -> None: ...
+
+    def removed(self, record: object) -> None: ...
+
+    def reset(self, license_key: uuid.UUID | None) -> None: ...
+
+
 class Store:
     def __init__(self, *, extra_dids: Iterable[str] = (), accept_unknown_keys: bool = True) -> None:
         self.extra_dids = list(extra_dids)
         self.accept_unknown_keys = accept_unknown_keys
         self._accounts: dict[uuid.UUID, Account] = {}
         self._messages: dict[uuid.UUID, Message] = {}
+        self.recorder: Recorder | None = None  # None (in memory only): nothing is told
+
+    def changed(self, record: object) -> None:
+        """A record changed: every Store method says so itself; the life cycle calls this for the fields
+        it sets on a message (its state, receipts, replies) and a text (its auto-reply)."""
+        if self.recorder is not None:
+            self.recorder.changed(record)
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -131,6 +149,7 @@ class Store:
             return found
         account = Account(license_key, [test_did(license_key), *self.extra_dids])
         self._accounts[license_key] = account
+        self.changed(account)
         return account
 
     def declare(
@@ -158,13 +177,16 @@ class Store:
             account._blocked = set(blocked)
         if postback_url is not None:
             account.postback_url = postback_url or None
+        self.changed(account)
         return account
 
     def block(self, account: Account, phone: str) -> None:
         account._blocked.add(phone)
+        self.changed(account)
 
     def unblock(self, account: Account, phone: str) -> None:
         account._blocked.discard(phone)
+        self.changed(account)
 
     # ---- messages --------------------------------------------------------------------------------
 
@@ -176,6 +198,8 @@ class Store:
             account._by_reference.setdefault(message.reference_id, []).append(message)
         if message.state is MessageState.QUEUED:
             account._last_to[message.to_number] = message
+        if self.recorder is not None:
+            self.recorder.changed(message)
 
     def queue(self, message: Message) -> None:
         """A scheduled message's time came: it is queued, and now the last to its phone."""
@@ -183,20 +207,24 @@ class Store:
         account = self._accounts.get(message.license_key)
         if account is not None:
             account._last_to[message.to_number] = message
+        self.changed(message)
 
     # ---- texts received --------------------------------------------------------------------------
 
     def add_refused(self, account: Account, refused: RefusedSend) -> None:
         account._refused.append(refused)
+        self.changed(refused)
 
     def add_incoming(self, account: Account, incoming: IncomingMessage) -> None:
         account._incoming.append(incoming)
+        self.changed(incoming)
 
     def take_unread(self, account: Account) -> list[IncomingMessage]:
         """The texts not yet read, marked read (GetUnreadIncomingMessages)."""
         taken = account.unread
         for incoming in taken:
             incoming.read = True
+            self.changed(incoming)
         account._read_up_to = len(account._incoming)
         return taken
 
@@ -209,6 +237,7 @@ class Store:
         for incoming in account.unread:
             if incoming.id in ids:
                 incoming.read = True
+                self.changed(incoming)
                 marked += 1
         texts = account._incoming
         while account._read_up_to < len(texts) and texts[account._read_up_to].read:
@@ -217,6 +246,8 @@ class Store:
 
     def reset(self, license_key: uuid.UUID | None = None) -> None:
         """Forget everything, or one account and its messages."""
+        if self.recorder is not None:
+            self.recorder.reset(license_key)
         if license_key is None:
             self._accounts.clear()
             self._messages.clear()
@@ -224,3 +255,31 @@ class Store:
         account = self._accounts.pop(license_key, None)
         for message in account.messages if account else ():
             self._messages.pop(message.id, None)
+
+    def restore(
+        self,
+        accounts: Iterable[Account],
+        messages: Iterable[Message],
+        incoming: Iterable[IncomingMessage],
+        refused: Iterable[RefusedSend],
+    ) -> None:
+        """Hold these records (a snapshot's, or a store's at start) besides what is held, rebuilding the
+        indexes: each a record's account's, in the order given; the last message queued to each phone
+        is the one queued last (sent or queued, by when it was queued)."""
+        for account in accounts:
+            self._accounts[account.license_key] = account
+        queued: list[Message] = []
+        for message in messages:
+            account = self._accounts[message.license_key]
+            self._messages[message.id] = message
+            account._messages.append(message)
+            if message.reference_id is not None:
+                account._by_reference.setdefault(message.reference_id, []).append(message)
+            if message.state in (MessageState.QUEUED, MessageState.SENT):
+                queued.append(message)
+        for message in sorted(queued, key=lambda m: m.scheduled_for or m.created_at):  # stable: sent order kept
+            self._accounts[message.license_key]._last_to[message.to_number] = message
+        for text in incoming:
+            self._accounts[text.license_key]._incoming.append(text)
+        for one in refused:
+            self._accounts[one.license_key]._refused.append(one)

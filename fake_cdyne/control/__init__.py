@@ -14,8 +14,25 @@ from starlette.responses import JSONResponse, Response
 
 from .. import openapi
 from ..inbox import TABLE as INBOX_TABLE
-from ..inputs import ATTEMPTS, COUNT, FLAG, KEY, OBJECT, PHONE, SECONDS, SEED, TEXT, WAIT, ControlError, Phones, Text
+from ..inputs import (
+    ARRAY,
+    ATTEMPTS,
+    COUNT,
+    FLAG,
+    KEY,
+    NAME,
+    OBJECT,
+    PHONE,
+    SECONDS,
+    SEED,
+    TEXT,
+    WAIT,
+    ControlError,
+    Phones,
+    Text,
+)
 from ..openapi import array, ref
+from ..persist.state import KINDS
 from ..routing import Call, ControlRoute, Input, body, path, query, starlette_routes
 from .handlers import (
     account_get,
@@ -44,6 +61,7 @@ from .handlers import (
     settings,
     surprises,
 )
+from .snapshots import snapshot_delete, snapshot_restore, snapshot_take, snapshots_list, state_get, state_put
 
 
 async def openapi_json(call: Call) -> Response:
@@ -65,6 +83,7 @@ NEEDS_KEY = body("license_key", KEY, required=True)
 ANY_KEY = Input("license_key", KEY, ("body", "query"), note="one license key; every key without it")
 LIMIT = query("limit", COUNT, 0, "only the newest this many (0: all)")
 OBJ = {"type": "object"}
+SNAPSHOT = path("name", NAME)
 
 TABLE: list[ControlRoute] = [
     ControlRoute("GET", "/health", "Whether the fake is up", health, answer=OBJ, open=True),
@@ -205,6 +224,34 @@ TABLE: list[ControlRoute] = [
         answer=OBJ,
     ),
     ControlRoute("GET", "/errors", "Failures inside the fake", errors, answer={"type": "array"}),
+    ControlRoute("GET", "/state", "The whole state as a document (fake-cdyne export)", state_get, answer=OBJ),
+    ControlRoute(
+        "PUT",
+        "/state",
+        "Replace the whole state with a document (fake-cdyne import); a bad one changes nothing",
+        state_put,
+        (
+            body("format", TEXT, required=True, note="fake-cdyne state"),
+            body("version", COUNT, required=True),
+            body("taken_at", TEXT, required=True, note="what was due by then had happened"),
+            body("clock", OBJECT),
+            *(body(kind.name, ARRAY, note=f"{kind.cls.__name__} records") for kind in KINDS),
+        ),
+        OBJ,
+    ),
+    ControlRoute("GET", "/snapshots", "The snapshots kept", snapshots_list, answer={"type": "array"}),
+    ControlRoute(
+        "POST", "/snapshots/{name}", "Keep the state as a snapshot", snapshot_take, (SNAPSHOT,), OBJ, status=201
+    ),
+    ControlRoute(
+        "POST",
+        "/snapshots/{name}/restore",
+        "Make a snapshot the state again (what was scheduled then is armed again)",
+        snapshot_restore,
+        (SNAPSHOT,),
+        OBJ,
+    ),
+    ControlRoute("DELETE", "/snapshots/{name}", "Forget a snapshot", snapshot_delete, (SNAPSHOT,), OBJ),
     ControlRoute("GET", "/openapi.json", "This document", openapi_json, answer=OBJ),
     ControlRoute(
         "GET",
