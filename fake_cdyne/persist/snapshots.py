@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import FakeCdyneError
+
 MAX_SNAPSHOTS = 100
 
 
@@ -25,8 +27,8 @@ class Snapshot:
         return {"name": self.name, "taken_at": self.taken_at, "bytes": len(self.text), "records": self.counts}
 
 
-class TooManySnapshots(Exception):
-    """A private signal to the control handler: the cap is reached."""
+class TooManySnapshots(FakeCdyneError):
+    """Taking one more snapshot would pass ``MAX_SNAPSHOTS`` (the control API answers 409)."""
 
 
 class Snapshots:

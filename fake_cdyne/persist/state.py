@@ -118,6 +118,9 @@ def read(document: object, *, lenient: bool = False) -> Loaded:
     for key in document:
         if key not in TOP:
             raise StateError(key, f"not a part of a state document (those are {', '.join(TOP)})")
+    for key in ("format", "version", "taken_at"):
+        if key not in document:
+            raise StateError(key, "is required")
     if document.get("format") != FORMAT:
         raise StateError("format", f"must be {FORMAT!r}, not {document.get('format')!r}")
     if document.get("version") != VERSION:
