@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -110,7 +111,7 @@ def replies(http: httpx.Client, key: str) -> int:
     return sum(text["message"] == "ok" for text in http.get("/_fake/incoming", params={"license_key": key}).json())
 
 
-def answers_of(http: httpx.Client, key: str, sent: str, scheduled: str, held: str) -> dict[str, object]:
+def answers_of(http: httpx.Client, key: str, sent: str, scheduled: str, held: str) -> dict[str, Any]:
     texts = http.get("/_fake/incoming", params={"license_key": key}).json()
     return {
         "sent": status(http, sent),

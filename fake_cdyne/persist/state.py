@@ -11,8 +11,9 @@ and unfinished postbacks. The document::
 
 Each list holds one kind of record, field by field (``records``). **Registration points**, the only
 places to touch when the state gains something: ``KINDS`` (a new kind of record: its class, its key,
-where ``capture`` finds them and where ``apply`` puts them back) and ``NAMES`` (a type an annotation
-names that its module imports only for type checking). New fields of these records need nothing.
+where ``capture`` finds them) with its line in ``apply`` (where its records go back), and ``NAMES`` (a
+type an annotation names that its module imports only for type checking); whatever changes such a
+record calls ``Store.changed(record)``. New fields of these records need nothing.
 Not kept (they start afresh): a rule's consumed steps, surprises, the request log, the errors, postback
 chaos and the carrier's buckets.
 """
