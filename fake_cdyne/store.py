@@ -263,23 +263,22 @@ class Store:
         incoming: Iterable[IncomingMessage],
         refused: Iterable[RefusedSend],
     ) -> None:
-        """Hold these records (a snapshot's, or a store's at start) besides what is held, rebuilding the
-        indexes: each a record's account's, in the order given; the last message queued to each phone
-        is the one queued last (sent or queued, by when it was queued)."""
-        for account in accounts:
-            self._accounts[account.license_key] = account
-        queued: list[Message] = []
-        for message in messages:
-            account = self._accounts[message.license_key]
-            self._messages[message.id] = message
-            account._messages.append(message)
-            if message.reference_id is not None:
-                account._by_reference.setdefault(message.reference_id, []).append(message)
-            if message.state in (MessageState.QUEUED, MessageState.SENT):
-                queued.append(message)
+        """Hold these records (a snapshot's, or a store's at start) besides what is held, each added as
+        when it was new (so every index is built as it always is; the recorder is not told: they are
+        kept already), in the order given; the last message queued to each phone is then the one
+        queued last (sent or queued, by when it was queued)."""
+        recorder, self.recorder = self.recorder, None
+        try:
+            for account in accounts:
+                self._accounts[account.license_key] = account
+            for message in messages:
+                self.add_message(self._accounts[message.license_key], message)
+            for text in incoming:
+                self.add_incoming(self._accounts[text.license_key], text)
+            for one in refused:
+                self.add_refused(self._accounts[one.license_key], one)
+        finally:
+            self.recorder = recorder
+        queued = [m for m in self._messages.values() if m.state in (MessageState.QUEUED, MessageState.SENT)]
         for message in sorted(queued, key=lambda m: m.scheduled_for or m.created_at):  # stable: sent order kept
             self._accounts[message.license_key]._last_to[message.to_number] = message
-        for text in incoming:
-            self._accounts[text.license_key]._incoming.append(text)
-        for one in refused:
-            self._accounts[one.license_key]._refused.append(one)
