@@ -64,17 +64,31 @@ class Codec:
         # lenient, such keys in an array are left out instead of refused.
         self.lenient = False
         self._hints: dict[type, dict[str, Any]] = {}
+        self._written: dict[tuple[type, tuple[str, ...]], list[tuple[str, str]]] = {}
 
     # ---- writing -------------------------------------------------------------------------------
 
     def encode(self, record: object, private: tuple[str, ...] = ()) -> dict[str, JSON]:
         """The record's fields; ``private`` names the ``_`` fields that are state, written without the ``_``."""
+        cls = type(record)
+        written = self._written.get((cls, private))
+        if written is None:  # the fields to write, by class: dataclasses.fields() is slow to call per record
+            fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+            names = [f.name for f in fields if not f.name.startswith("_") or f.name in private]
+            written = self._written[(cls, private)] = [(name, name.lstrip("_")) for name in names]
+        plain = _PLAIN
         out: dict[str, JSON] = {}
-        for field in dataclasses.fields(record):  # type: ignore[arg-type]
-            name = field.name
-            if name.startswith("_") and name not in private:
-                continue
-            out[name.lstrip("_")] = self.value(getattr(record, name))
+        for name, key in written:
+            value = getattr(record, name)
+            kind = type(value)
+            if kind in plain:
+                out[key] = value
+            elif kind is datetime:
+                out[key] = value.isoformat()
+            elif kind is uuid.UUID:
+                out[key] = str(value)
+            else:
+                out[key] = self.value(value)
         return out
 
     def value(self, value: object) -> JSON:
@@ -204,6 +218,9 @@ class Codec:
                 self.read(args[0], k, f"{where}.{k}"): self.read(args[1], v, f"{where}.{k}") for k, v in value.items()
             }
         raise StateError(where, f"no codec reads {_name(hint)}: add one to fake_cdyne/persist/records.py")
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _name(hint: Any) -> str:
