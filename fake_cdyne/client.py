@@ -153,6 +153,11 @@ class FakeCdyneClient:
         """The URL to give a CDYNE client instead of ``http://sms2.cdyne.com/sms.svc``."""
         return f"{self.url}/sms.svc"
 
+    @property
+    def messaging_url(self) -> str:
+        """The URL to give a Messaging client instead of ``https://messaging.cdyne.com/Messaging.svc``."""
+        return f"{self.url}/Messaging.svc"
+
     def close(self) -> None:
         self._http.close()
 
@@ -253,9 +258,17 @@ class FakeCdyneClient:
         suspended: bool | None = None,
         blocked: list[str] | None = None,
         postback_url: str | None = None,
+        short_codes: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Give this key's account its DIDs, suspend it, block numbers, or set its postback URL."""
-        body = {"dids": dids, "suspended": suspended, "blocked": blocked, "postback_url": postback_url}
+        """Give this key's account its DIDs, suspend it, block numbers, set its postback URL, or give it
+        short codes (for Messaging keywords; an empty list: none)."""
+        body = {
+            "dids": dids,
+            "suspended": suspended,
+            "blocked": blocked,
+            "postback_url": postback_url,
+            "short_codes": short_codes,
+        }
         result: dict[str, Any] = self._call(
             "PUT", f"/accounts/{self.license_key}", json={k: v for k, v in body.items() if v is not None}
         )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .errors import RequestError
-from .values import normalise_phone, parse_guid
+from .values import is_short_code, normalise_phone, parse_guid
 
 T = TypeVar("T")
 
@@ -193,6 +193,21 @@ class Phones(Kind[list[str]]):
 
     def schema(self) -> dict[str, Any]:
         return {"type": "array", "items": {"type": "string"}, "minItems": 0 if self.empty else 1}
+
+
+class ShortCodes(Kind[list[str]]):
+    """A list of short codes (5 or 6 digits, as strings)."""
+
+    def describe(self) -> str:
+        return "a list of short codes (strings of 5 or 6 digits)"
+
+    def read(self, name: str, value: object) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(item, str) and is_short_code(item) for item in value):
+            raise self.refuse(name, value)
+        return list(value)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{5,6}$"}}
 
 
 class Object(Kind[dict[str, Any]]):

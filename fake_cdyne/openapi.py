@@ -95,6 +95,7 @@ SCHEMAS: dict[str, Any] = {
             "postback_url": {"type": ["string", "null"]},
             "suspended": {"type": "boolean"},
             "blocked": {"type": "array", "items": {"type": "string"}},
+            "short_codes": {"type": "array", "items": {"type": "string"}},
             "messages": {"type": "integer"},
             "unread": {"type": "integer"},
         },

@@ -20,6 +20,7 @@ from .clock import ManualClock, Scheduler, SystemClock
 from .config import Config
 from .events import EventHub
 from .lifecycle import Lifecycle
+from .messaging.operations import MessagingOperations
 from .operations import Operations
 from .persist.snapshots import Snapshots
 from .persist.sqlite import SqliteStore
@@ -79,6 +80,7 @@ class Service:
         self.installed: dict[uuid.UUID, ScenarioSource] = {}  # the scenarios installed at runtime, as given
         self.snapshots = Snapshots()
         self.persistence = SqliteStore.open(config.store, self) if config.store else None
+        self.messaging = MessagingOperations(self)  # last: its parts may read any of the above
 
     async def start(self) -> None:
         """On the event loop, before the first request: a store's scheduled work is armed again."""
@@ -94,6 +96,7 @@ class Service:
                 suspended=spec.suspended,
                 blocked=spec.blocked,
                 postback_url=spec.postback_url,
+                short_codes=list(spec.short_codes) if spec.short_codes is not None else None,
             )
 
     def install_scenario(self, license_key: uuid.UUID, scenario: Scenario, given: ScenarioSource | None = None) -> None:

@@ -74,6 +74,7 @@ def account_json(account: Account) -> dict[str, Any]:
         "postback_url": account.postback_url,
         "suspended": account.suspended,
         "blocked": sorted(account.blocked),
+        "short_codes": account.short_codes,
         "messages": len(account.messages),
         "unread": len(account.unread),
     }

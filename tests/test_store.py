@@ -133,3 +133,35 @@ def test_a_store_that_cannot_be_read_is_refused_before_starting(tmp_path: Path) 
         db.execute("INSERT INTO meta VALUES ('format', 'fake-cdyne store 99')")
     with pytest.raises(Exception, match="written by another version"):
         FakeServer(Config(port=0, store=str(other))).start()
+
+
+def test_the_messaging_apis_keywords_and_postback_settings_are_kept(tmp_path: Path) -> None:
+    """Fields others added to Account (keywords, postback settings: dicts keyed by tuples) are kept with
+    nothing in the store naming them."""
+    from fake_cdyne.messaging.keywords import Keywords
+    from fake_cdyne.messaging.postback_settings import PostbackSettings
+    from fake_cdyne.store import test_did, test_short_code
+
+    config = Config(port=0, store=str(tmp_path / "state.db"))
+    key = uuid.uuid4()
+    with FakeServer(config) as fake:
+        service = fake.starlette.state.service
+        keyword = {"LicenseKey": key, "SMSKeywords": [{"Keyword": "Pizza", "ShortCode": test_short_code(key)}]}
+        Keywords(service).assign_keyword(keyword)
+        settings = PostbackSettings(service)
+        settings.set_postback_url_for_license_key(key, "DeliveryReceipt", "http://127.0.0.1:9/receipts")
+        settings.set_postback_url_for_phone_number(key, test_did(key), "US", "All", "http://127.0.0.1:9/phone")
+        keywords, listed = (
+            Keywords(service).get_keywords(key).value,
+            settings.get_postback_settings_for_license_key(key),
+        )
+        with httpx.Client(base_url=fake.url) as http:
+            exported = http.get("/_fake/state").json()
+            http.post("/_fake/reset").raise_for_status()
+            http.put("/_fake/state", json=exported).raise_for_status()
+        assert Keywords(service).get_keywords(key).value == keywords
+    with FakeServer(config) as fake:
+        service = fake.starlette.state.service
+        assert Keywords(service).get_keywords(key).value == keywords
+        assert PostbackSettings(service).get_postback_settings_for_license_key(key).value == listed.value
+        assert len(listed.value or []) == 2

@@ -29,6 +29,7 @@ from ..inputs import (
     WAIT,
     ControlError,
     Phones,
+    ShortCodes,
     Text,
 )
 from ..openapi import array, ref
@@ -111,6 +112,7 @@ TABLE: list[ControlRoute] = [
             body("dids", Phones(empty=False)),
             body("suspended", FLAG),
             body("blocked", Phones()),
+            body("short_codes", ShortCodes(), note="the short codes keywords may be assigned on"),
         ),
         ref("Account"),
     ),

@@ -73,7 +73,12 @@ async def account_put(call: Call) -> Response:
     postback_url = call["postback_url"]
     try:
         account = call.service.store.declare(
-            key, dids=call["dids"], suspended=call["suspended"], blocked=call["blocked"], postback_url=postback_url
+            key,
+            dids=call["dids"],
+            suspended=call["suspended"],
+            blocked=call["blocked"],
+            postback_url=postback_url,
+            short_codes=call["short_codes"],
         )
     except ValueError as error:
         raise ControlError(str(error)) from None

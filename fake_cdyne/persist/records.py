@@ -110,7 +110,10 @@ class Codec:
         if isinstance(value, list | tuple):
             return [self.value(item) for item in list(value)]
         if isinstance(value, dict):
-            return {str(self.value(key)): self.value(item) for key, item in list(value.items())}
+            pairs = [(self.value(key), self.value(item)) for key, item in list(value.items())]
+            if all(isinstance(key, str) for key, _ in pairs):
+                return dict(pairs)
+            return [[key, item] for key, item in pairs]  # keys that are not strings (tuples): [key, value] pairs
         raise TypeError(f"no codec for {type(value).__name__}: add one to fake_cdyne/persist/records.py")
 
     # ---- reading -------------------------------------------------------------------------------
@@ -211,6 +214,13 @@ class Codec:
                 value = [item for item in value if item in self.references[args[0]][1]]
             items = [self.read(args[0], item, f"{where}[{i}]") for i, item in enumerate(value)]
             return origin(items)
+        if origin is dict and isinstance(value, list):  # keys that are not strings, as [key, value] pairs
+            found = {}
+            for i, pair in enumerate(value):
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise StateError(f"{where}[{i}]", f"must be a [key, value] pair, not {_shown(pair)}")
+                found[self.read(args[0], pair[0], f"{where}[{i}][0]")] = self.read(args[1], pair[1], f"{where}[{i}][1]")
+            return found
         if origin is dict:
             if not isinstance(value, dict):
                 raise StateError(where, f"must be an object, not {_shown(value)}")

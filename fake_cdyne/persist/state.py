@@ -27,6 +27,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..clock import ManualClock
+from ..messaging.keywords import KeywordBook
+from ..messaging.postback_settings import SettingsBook
 from ..model import IncomingMessage, Message, RefusedSend
 from ..postbacks.journal import Postback
 from ..scenario_files import ScenarioError, build_scenario, read_scenario
@@ -39,7 +41,8 @@ if TYPE_CHECKING:
 
 FORMAT = "fake-cdyne state"
 VERSION = 1
-NAMES: dict[str, object] = {"Life": Life}
+# Types annotations name that their modules import only for type checking.
+NAMES: dict[str, object] = {"Life": Life, "KeywordBook": KeywordBook, "SettingsBook": SettingsBook}
 
 
 @dataclass(frozen=True, slots=True)
