@@ -83,7 +83,7 @@ def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await service.postbacks.start()
+        await service.start()
         yield
         await service.stop()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.resources
+import json
 import os
 import re
 import ssl
@@ -24,7 +25,7 @@ from .version import __version__
 OPTION_FIELDS = (
     "host", "port", "send_delay", "manual_clock", "max_message_length", "max_body_bytes", "default_format",
     "extra_dids", "accept_unknown_keys", "scenarios", "tls", "tls_cert", "tls_key", "tls_ca_out",
-    "max_media_bytes",
+    "max_media_bytes", "store",
 )  # fmt: skip
 SCHEMA_NAME = "scenario.schema.json"
 _MODELINE = re.compile(r"\$schema=\S+")  # the editors' pointer to the schema, on a file's first line
@@ -123,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where to write the CA of the made certificate, for clients to trust [{_env('tls_ca_out')}]",
     )
     run.add_argument(
+        "--store",
+        metavar="PATH",
+        help=f"keep the state in this SQLite database across restarts (default: in memory) [{_env('store')}]",
+    )
+    run.add_argument(
         "--log-level",
         default=os.environ.get(_env("log_level"), "info"),
         choices=LOG_LEVELS,
@@ -141,7 +147,45 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "health", help="exit 0 if the fake configured by FAKE_CDYNE_* on this machine answers (container health check)"
     )
+    _add_state(commands)
     return parser
+
+
+def _add_state(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    url = "the running fake's root (default: the one FAKE_CDYNE_* on this machine describes)"
+    export = commands.add_parser("export", help="print a running fake's whole state as JSON (for import)")
+    export.add_argument("--url", help=url)
+    load = commands.add_parser("import", help="replace a running fake's whole state with an exported JSON file")
+    load.add_argument("file", metavar="FILE", help="the exported state ('-': standard input)")
+    load.add_argument("--url", help=url)
+
+
+def _local_url() -> str:
+    config = Config.from_env()
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
+    return f"{'https' if config.tls else 'http'}://{host}:{config.port}"
+
+
+def state(args: argparse.Namespace) -> int:
+    """``export`` and ``import``, through the control API of a running fake (its token from the environment)."""
+    import httpx  # here: serve does not need it
+
+    from .client import FakeCdyneClient
+
+    url = args.url or _local_url()
+    try:
+        with FakeCdyneClient(url, token=os.environ.get(_env("control_token")) or None, timeout=120) as client:
+            if args.command == "export":
+                json.dump(client.export_state(), sys.stdout, separators=(",", ":"))
+                print()
+                return 0
+            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+            imported = client.import_state(json.loads(text))
+    except (OSError, ValueError, httpx.HTTPError, FakeCdyneError) as error:
+        print(f"fake-cdyne {args.command}: {error}", file=sys.stderr)
+        return 1
+    print(f"fake-cdyne: imported {', '.join(f'{n} {kind}' for kind, n in imported.items())} into {url}")
+    return 0
 
 
 def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -254,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return health()
     if args.command == "verify":
         return _verify(args)
+    if args.command in ("export", "import"):
+        return state(args)
     if args.command == "scenarios":
         return copy_scenarios(args.dir)
     if args.command == "schema":

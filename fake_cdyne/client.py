@@ -384,6 +384,35 @@ class FakeCdyneClient:
         """Forget this key's account, messages and postbacks."""
         self._call("POST", "/reset", json={"license_key": self.license_key})
 
+    # ---- the whole state: every key's (README, Persistence and snapshots) ------------------------
+
+    def export_state(self) -> dict[str, Any]:
+        """The fake's whole state as a JSON document, for ``import_state`` (here or in another fake)."""
+        found: dict[str, Any] = self._call("GET", "/state")
+        return found
+
+    def import_state(self, document: dict[str, Any]) -> dict[str, int]:
+        """Replace the fake's whole state with an exported document; returns the records of each kind."""
+        imported: dict[str, int] = self._call("PUT", "/state", json=document)["imported"]
+        return imported
+
+    def take_snapshot(self, name: str) -> dict[str, Any]:
+        """Keep the whole state under ``name`` (replacing a snapshot of that name)."""
+        found: dict[str, Any] = self._call("POST", f"/snapshots/{name}")
+        return found
+
+    def restore_snapshot(self, name: str) -> dict[str, Any]:
+        """Make the snapshot the whole state again, re-arming what was scheduled then."""
+        found: dict[str, Any] = self._call("POST", f"/snapshots/{name}/restore")
+        return found
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._call("GET", "/snapshots")
+        return found
+
+    def delete_snapshot(self, name: str) -> None:
+        self._call("DELETE", f"/snapshots/{name}")
+
     def settings(self) -> dict[str, Any]:
         """The settings the fake runs with, scenario files' defaults applied (the token never shown)."""
         found: dict[str, Any] = self._call("GET", "/settings")

@@ -83,6 +83,9 @@ class Config:
     request_log_size: int = 1000
     # The Messaging API's delivery receipts for every message sent (003, then 000); off, as CDYNE mostly.
     delivery_receipts: bool = False
+    # An SQLite database holding the state (accounts, messages, texts, postbacks, snapshots) across
+    # restarts, created if absent; None keeps it in memory only.
+    store: str | None = None
 
     def __post_init__(self) -> None:
         if self.default_format not in ("xml", "json"):

@@ -7,10 +7,12 @@ The tree (where each lives, when it is not here)::
     │   └── ScenarioError       (scenario_yaml) every problem of a scenario, each naming file, line and key
     ├── RequestError            a client's request refused before any CDYNE logic: status + a sentence
     │   ├── BadParameter, BadBody, PayloadTooLarge, UriTooLong, UnsupportedMediaType
-    │   └── ControlError        (inputs) a control API request refused: {"error": ...} with its 4xx
+    │   ├── ControlError        (inputs) a control API request refused: {"error": ...} with its 4xx
+    │   └── StateError          (persist.records) a state document that cannot be read: its path and key
     ├── SoapFault               (soap) a fault answered as WCF does: code, subcode, reason
     ├── FaultRequested          (scenarios) a scenario asks for an HTTP fault instead of CDYNE's answer
     ├── ClockIsNotManual        (clock) the clock was moved on a fake with the system clock (a 409)
+    ├── TooManySnapshots        (persist.snapshots) one more would pass MAX_SNAPSHOTS (a 409)
     ├── ClockOutOfRange         (clock) the manual clock would pass its last day (a 400)
     ├── PostFailed              (form_post) a postback attempt failed; its text is what the journal records
     ├── ServerFailed            (server) the server did not start or stop within its deadline

@@ -265,12 +265,46 @@ class Attachments(Kind[list[tuple[str, str, bytes]]]):
         return {"type": "array", "maxItems": self.most, "items": part}
 
 
+class Name(Kind[str]):
+    """A name for something kept (a snapshot): 1 to 64 letters, digits, '.', '_' or '-'."""
+
+    def describe(self) -> str:
+        return "a name of 1 to 64 letters, digits, '.', '_' or '-'"
+
+    def read(self, name: str, value: object) -> str:
+        if not isinstance(value, str) or not 0 < len(value) <= 64 or not value.isascii():
+            raise self.refuse(name, value)
+        if not all(c.isalnum() or c in "._-" for c in value):
+            raise self.refuse(name, value)
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"}
+
+
+class Array(Kind[list[Any]]):
+    """A JSON array of up to ``MAX_COUNT`` items (what is in them is checked by whoever reads it)."""
+
+    def describe(self) -> str:
+        return f"an array of at most {MAX_COUNT:,} items"
+
+    def read(self, name: str, value: object) -> list[Any]:
+        if not isinstance(value, list) or len(value) > MAX_COUNT:
+            raise self.refuse(name, value)
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "array"}
+
+
 KEY = Key()
 FLAG = Flag()
 TEXT = Text()
 PHONE = Phone()
 OBJECT = Object()
 ATTACHMENTS = Attachments()
+NAME = Name()
+ARRAY = Array()
 SECONDS = Number(YEAR, note=" (a year)")  # spans of the fake's time: the manual clock, chaos delays
 WAIT = Number(3600, note=" (an hour)")  # a long poll's real time
 COUNT = Whole(MAX_COUNT)

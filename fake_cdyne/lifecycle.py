@@ -99,16 +99,36 @@ class Lifecycle:
             throttled = turn
         message.state = MessageState.SENT
         message.sent_at = quantise(self.scheduler.clock.now())
-        self._announce(LifeEvent("sent", account, message))
         if self.carrier is not None:
-            life = self.carrier.life(life, throttled)
+            life = message.life = self.carrier.life(life, throttled)  # kept: a restart re-arms it (resume)
+        self.store.changed(message)
+        self._announce(LifeEvent("sent", account, message))
         if life is not None:
             self._follow(account, message, life)
 
-    def _follow(self, account: Account, message: Message, life: Life) -> None:
-        """A scenario's receipt and replies, each at its time after the message was sent."""
-        now = self.scheduler.clock.now()
-        if life.receipt is not None:
+    def resume(self, message: Message, done_by: datetime) -> None:
+        """Re-arm what was scheduled for a message restored (from a snapshot or a store): its queueing or
+        its sending, or its life's receipt and replies due after ``done_by`` (those before it happened)."""
+        account = self.store.find(message.license_key)
+        if message.state is MessageState.SCHEDULED and message.scheduled_for is not None:
+            self.scheduler.call_at(message.scheduled_for, functools.partial(self._queue, message), message.license_key)
+        elif message.state is MessageState.QUEUED:
+            self._schedule_sending(message)
+        elif message.state is MessageState.SENT and message.life and message.sent_at and account:
+            self._follow(account, message, message.life, message.sent_at, done_by)
+
+    def _follow(
+        self,
+        account: Account,
+        message: Message,
+        life: Life,
+        sent: datetime | None = None,
+        done_by: datetime | None = None,
+    ) -> None:
+        """A scenario's receipt and replies, each at its time after the message was sent (those not due
+        after ``done_by``, which happened before a restart, are not scheduled again)."""
+        now = sent or self.scheduler.clock.now()
+        if life.receipt is not None and (done_by is None or now + timedelta(seconds=life.receipt.after) > done_by):
             receipt = life.receipt
             description = receipt.message or RECEIPT_CODES.get(receipt.code, "Unknown")
             self.scheduler.call_at(
@@ -117,6 +137,8 @@ class Lifecycle:
                 message.license_key,
             )
         for reply in life.replies:
+            if done_by is not None and now + timedelta(seconds=reply.after) <= done_by:
+                continue
             self.scheduler.call_at(
                 now + timedelta(seconds=reply.after),
                 functools.partial(self._reply, account, message, reply.message),
@@ -133,6 +155,7 @@ class Lifecycle:
         message.state = MessageState.CANCELLED
         message.sent_at = None
         message.refused_at = quantise(self.scheduler.clock.now())
+        self.store.changed(message)
         if account is None:
             return
         for _ in range(attempts):
@@ -142,6 +165,7 @@ class Lifecycle:
         """The carrier reports delivery (or not) of a sent message."""
         account = self.store.find(message.license_key)
         message.receipts += (Receipt(quantise(self.scheduler.clock.now()), code, description),)
+        self.store.changed(message)
         if account is not None:
             self._announce(LifeEvent("receipt", account, message=message, code=code, description=description))
 
@@ -172,7 +196,10 @@ class Lifecycle:
         self.store.add_incoming(account, incoming)
         if matched is not None:
             matched.replies.append(incoming)
+            self.store.changed(matched)
         auto_reply = incoming.auto_reply = self._act_on_keyword(account, incoming)
+        if auto_reply is not None:
+            self.store.changed(incoming)
         self._announce(LifeEvent("incoming", account, message=matched, incoming=incoming))
         return Received(incoming, matched, auto_reply)
 

@@ -231,4 +231,5 @@ class Operations:
         if message is None or message.state is not MessageState.SCHEDULED:
             return _answer(False, outcome)
         message.state = MessageState.CANCELLED
+        self.store.changed(message)
         return _answer(True, outcome)

@@ -179,3 +179,14 @@ class Scenario:
     rules: list[Rule] = field(default_factory=list)
     strict: bool = False  # requests no rule matches are reported as surprises
     carrier: CarrierSpec | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioSource:
+    """A scenario installed for one key at runtime, as it was given: kept so that a snapshot or a
+    store can install it again (its rules start afresh)."""
+
+    license_key: uuid.UUID
+    source: str
+    text: str | None = None  # YAML or JSON text, or
+    document: dict[str, object] | None = None  # the scenario as an object

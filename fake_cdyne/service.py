@@ -23,9 +23,11 @@ from .lifecycle import Lifecycle
 from .messaging.delivery import MessagingPostbacks
 from .messaging.operations import MessagingOperations
 from .operations import Operations
+from .persist.snapshots import Snapshots
+from .persist.sqlite import SqliteStore
 from .postbacks import Dispatcher, StopReport
 from .scenario_files import load_scenarios
-from .scenario_model import AccountSpec, Scenario
+from .scenario_model import AccountSpec, Scenario, ScenarioSource
 from .scenarios import ScenarioEngine
 from .store import Store
 from .traffic import Traffic
@@ -61,7 +63,7 @@ class Service:
         self.errors: list[ErrorRecord] = []
         self.scheduler = Scheduler(self.clock, on_error=self._record_event_error)
         dids = [normalise_phone(did) or did for did in config.extra_dids]
-        self.store = Store(extra_dids=dids, accept_unknown_keys=config.accept_unknown_keys)
+        self.store: Store = Store(extra_dids=dids, accept_unknown_keys=config.accept_unknown_keys)
         carrier = carrier_for(scenarios)
         self.lifecycle = Lifecycle(self.store, self.scheduler, send_delay=config.send_delay, carrier=carrier)
         self.scenarios = ScenarioEngine(scenarios)
@@ -70,12 +72,23 @@ class Service:
         )
         self.events = EventHub()
         self.traffic = Traffic(config.request_log_size)
-        self.postbacks = Dispatcher(config, self.scheduler, self.record_error, on_change=self.events.publish)
+        self.postbacks: Dispatcher = Dispatcher(
+            config, self.scheduler, self.record_error, on_change=self.events.publish
+        )
         self.lifecycle.listeners.append(self.postbacks.on_life_event)
         self.lifecycle.listeners.append(lambda event: self.events.publish(event.kind, event.account.license_key))
         self.lifecycle.listeners.append(MessagingPostbacks(self).on_life_event)
         self._declare(account for scenario in scenarios for account in scenario.accounts)
+        self.installed: dict[uuid.UUID, ScenarioSource] = {}  # the scenarios installed at runtime, as given
+        self.snapshots = Snapshots()
+        self.persistence = SqliteStore.open(config.store, self) if config.store else None
         self.messaging = MessagingOperations(self)  # last: its parts may read any of the above
+
+    async def start(self) -> None:
+        """On the event loop, before the first request: a store's scheduled work is armed again."""
+        await self.postbacks.start()
+        if self.persistence is not None:
+            self.persistence.resume()
 
     def _declare(self, accounts: Iterable[AccountSpec]) -> None:
         for spec in accounts:
@@ -88,10 +101,20 @@ class Service:
                 short_codes=list(spec.short_codes) if spec.short_codes is not None else None,
             )
 
-    def install_scenario(self, license_key: uuid.UUID, scenario: Scenario) -> None:
-        """Rules and account settings for one license key, ahead of the files' rules."""
+    def install_scenario(self, license_key: uuid.UUID, scenario: Scenario, given: ScenarioSource | None = None) -> None:
+        """Rules and account settings for one license key, ahead of the files' rules; ``given``, the
+        scenario as it was given, is kept (snapshots, the store) to install it again."""
         self.scenarios.install(license_key, scenario)
+        if given is not None:
+            self.installed[license_key] = given
+            self.store.changed(given)
         self._declare(scenario.accounts)
+
+    def remove_scenario(self, license_key: uuid.UUID) -> bool:
+        given = self.installed.pop(license_key, None)
+        if given is not None and self.store.recorder is not None:
+            self.store.recorder.removed(given)
+        return self.scenarios.remove(license_key)
 
     def reset(self, license_key: uuid.UUID | None = None) -> None:
         """Forget state (all, or one key's, with its runtime scenario); the files' accounts stay declared.
@@ -102,6 +125,10 @@ class Service:
             self.lifecycle.carrier.forget(license_key)
         self.postbacks.reset(license_key)
         self.scenarios.forget(license_key)
+        if license_key is None:
+            self.installed.clear()
+        else:
+            self.installed.pop(license_key, None)
         self.traffic.forget(license_key)
         self.events.publish("reset", license_key)
         self._declare(
@@ -120,7 +147,10 @@ class Service:
         """Stop the clock's timers and drain the postbacks within ``postback_drain_seconds``."""
         self.begin_stop()
         self.scheduler.close()
-        return await self.postbacks.stop(self.config.postback_drain_seconds)
+        report = await self.postbacks.stop(self.config.postback_drain_seconds)
+        if self.persistence is not None:
+            self.persistence.close()  # after the postbacks: their last states are written
+        return report
 
     def _record_event_error(self, error: BaseException) -> None:
         self.record_error("scheduled event", error)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .messaging.media_store import MediaStore
 from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, RefusedSend
@@ -102,6 +102,16 @@ class Account:
         return [text for text in itertools.islice(self._incoming, self._read_up_to, None) if not text.read]
 
 
+class Recorder(Protocol):
+    """Told of every change to the records (``persist.sqlite`` writes them down); called on the event loop."""
+
+    def changed(self, record: object) -> None: ...
+
+    def removed(self, record: object) -> None: ...
+
+    def reset(self, license_key: uuid.UUID | None) -> None: ...
+
+
 class Store:
     def __init__(self, *, extra_dids: Iterable[str] = (), accept_unknown_keys: bool = True) -> None:
         self.extra_dids = list(extra_dids)
@@ -109,6 +119,13 @@ class Store:
         self._accounts: dict[uuid.UUID, Account] = {}
         self._messages: dict[uuid.UUID, Message] = {}
         self.media = MediaStore()  # the Messaging API's media files, by key (messaging/media_store.py)
+        self.recorder: Recorder | None = None  # None (in memory only): nothing is told
+
+    def changed(self, record: object) -> None:
+        """A record changed: every Store method says so itself; the life cycle calls this for the fields
+        it sets on a message (its state, receipts, replies) and a text (its auto-reply)."""
+        if self.recorder is not None:
+            self.recorder.changed(record)
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -156,6 +173,7 @@ class Store:
             license_key, [test_did(license_key), *self.extra_dids], short_codes=[test_short_code(license_key)]
         )
         self._accounts[license_key] = account
+        self.changed(account)
         return account
 
     def declare(
@@ -188,6 +206,7 @@ class Store:
             account._blocked_at = {phone: at for phone, at in account._blocked_at.items() if phone in account._blocked}
         if postback_url is not None:
             account.postback_url = postback_url or None
+        self.changed(account)
         return account
 
     def block(self, account: Account, phone: str, at: datetime | None = None) -> None:
@@ -195,10 +214,12 @@ class Store:
         account._blocked.add(phone)
         if at is not None:
             account._blocked_at.setdefault(phone, at)
+        self.changed(account)
 
     def unblock(self, account: Account, phone: str) -> None:
         account._blocked.discard(phone)
         account._blocked_at.pop(phone, None)
+        self.changed(account)
 
     # ---- messages --------------------------------------------------------------------------------
 
@@ -210,6 +231,8 @@ class Store:
             account._by_reference.setdefault(message.reference_id, []).append(message)
         if message.state is MessageState.QUEUED:
             account._last_to[message.to_number] = message
+        if self.recorder is not None:
+            self.recorder.changed(message)
 
     def queue(self, message: Message) -> None:
         """A scheduled message's time came: it is queued, and now the last to its phone."""
@@ -217,20 +240,24 @@ class Store:
         account = self._accounts.get(message.license_key)
         if account is not None:
             account._last_to[message.to_number] = message
+        self.changed(message)
 
     # ---- texts received --------------------------------------------------------------------------
 
     def add_refused(self, account: Account, refused: RefusedSend) -> None:
         account._refused.append(refused)
+        self.changed(refused)
 
     def add_incoming(self, account: Account, incoming: IncomingMessage) -> None:
         account._incoming.append(incoming)
+        self.changed(incoming)
 
     def take_unread(self, account: Account) -> list[IncomingMessage]:
         """The texts not yet read, marked read (GetUnreadIncomingMessages)."""
         taken = account.unread
         for incoming in taken:
             incoming.read = True
+            self.changed(incoming)
         account._read_up_to = len(account._incoming)
         return taken
 
@@ -243,6 +270,7 @@ class Store:
         for incoming in account.unread:
             if incoming.id in ids:
                 incoming.read = True
+                self.changed(incoming)
                 marked += 1
         texts = account._incoming
         while account._read_up_to < len(texts) and texts[account._read_up_to].read:
@@ -252,6 +280,8 @@ class Store:
     def reset(self, license_key: uuid.UUID | None = None) -> None:
         """Forget everything, or one account and its messages."""
         self.media.reset(license_key)
+        if self.recorder is not None:
+            self.recorder.reset(license_key)
         if license_key is None:
             self._accounts.clear()
             self._messages.clear()
@@ -259,3 +289,30 @@ class Store:
         account = self._accounts.pop(license_key, None)
         for message in account.messages if account else ():
             self._messages.pop(message.id, None)
+
+    def restore(
+        self,
+        accounts: Iterable[Account],
+        messages: Iterable[Message],
+        incoming: Iterable[IncomingMessage],
+        refused: Iterable[RefusedSend],
+    ) -> None:
+        """Hold these records (a snapshot's, or a store's at start) besides what is held, each added as
+        when it was new (so every index is built as it always is; the recorder is not told: they are
+        kept already), in the order given; the last message queued to each phone is then the one
+        queued last (sent or queued, by when it was queued)."""
+        recorder, self.recorder = self.recorder, None
+        try:
+            for account in accounts:
+                self._accounts[account.license_key] = account
+            for message in messages:
+                self.add_message(self._accounts[message.license_key], message)
+            for text in incoming:
+                self.add_incoming(self._accounts[text.license_key], text)
+            for one in refused:
+                self.add_refused(self._accounts[one.license_key], one)
+        finally:
+            self.recorder = recorder
+        queued = [m for m in self._messages.values() if m.state in (MessageState.QUEUED, MessageState.SENT)]
+        for message in sorted(queued, key=lambda m: m.scheduled_for or m.created_at):  # stable: sent order kept
+            self._accounts[message.license_key]._last_to[message.to_number] = message

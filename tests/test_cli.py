@@ -168,6 +168,7 @@ OPTION_SAMPLES: dict[str, tuple[list[str], str]] = {
     "tls_cert": (["--tls-cert", "cert.pem"], "cert.pem"),
     "tls_key": (["--tls-key", "key.pem"], "key.pem"),
     "tls_ca_out": (["--tls-ca-out", "ca.pem"], "ca.pem"),
+    "store": (["--store", "state.db"], "state.db"),
     "log_level": (["--log-level", "debug"], "debug"),
 }
 
@@ -251,3 +252,28 @@ def test_health_command_follows_the_environment() -> None:
         env["FAKE_CDYNE_TLS"] = "1"  # it is not serving TLS: the check must fail
         bad = subprocess.run([sys.executable, "-m", "fake_cdyne", "health"], env=env, capture_output=True, timeout=20)
         assert bad.returncode == 1
+
+
+def test_export_and_import_go_through_a_running_fake(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fake_cdyne import FakeCdyneClient, FakeServer, cli
+
+    with FakeServer(Config(port=0, control_token="s3cret")) as fake:
+        url = fake.url
+        monkeypatch.setenv("FAKE_CDYNE_CONTROL_TOKEN", "s3cret")
+        with FakeCdyneClient(fake.url, token="s3cret") as client:
+            client.incoming("7575449510", "hello")
+            assert cli.main(["export", "--url", fake.url]) == 0
+            exported = capsys.readouterr().out
+            (tmp_path / "state.json").write_text(exported, encoding="utf-8")
+            client.reset()
+            assert cli.main(["import", str(tmp_path / "state.json"), "--url", fake.url]) == 0
+            assert "imported 1 accounts, 1 incoming, 0 messages" in capsys.readouterr().out
+            texts = httpx.get(f"{fake.url}/_fake/incoming", headers={"Authorization": "Bearer s3cret"}).json()
+            assert [text["message"] for text in texts] == ["hello"]
+            (tmp_path / "bad.json").write_text(exported.replace('"read":false', '"read":"no"'), encoding="utf-8")
+            assert cli.main(["import", str(tmp_path / "bad.json"), "--url", fake.url]) == 1
+            assert "incoming[0].read: must be true or false, not 'no'" in capsys.readouterr().err
+    assert cli.main(["import", str(tmp_path / "missing.json"), "--url", url]) == 1
+    assert "missing.json" in capsys.readouterr().err

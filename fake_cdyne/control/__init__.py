@@ -15,11 +15,13 @@ from starlette.responses import JSONResponse, Response
 from .. import openapi
 from ..inbox import TABLE as INBOX_TABLE
 from ..inputs import (
+    ARRAY,
     ATTACHMENTS,
     ATTEMPTS,
     COUNT,
     FLAG,
     KEY,
+    NAME,
     OBJECT,
     PHONE,
     SECONDS,
@@ -33,6 +35,7 @@ from ..inputs import (
     Whole,
 )
 from ..openapi import array, ref
+from ..persist.state import KINDS
 from ..routing import Call, ControlRoute, Input, body, path, query, starlette_routes
 from .handlers import (
     account_get,
@@ -62,6 +65,7 @@ from .handlers import (
     settings,
     surprises,
 )
+from .snapshots import snapshot_delete, snapshot_restore, snapshot_take, snapshots_list, state_get, state_put
 
 
 async def openapi_json(call: Call) -> Response:
@@ -84,6 +88,7 @@ ANY_KEY = Input("license_key", KEY, ("body", "query"), note="one license key; ev
 LIMIT = query("limit", COUNT, 0, "only the newest this many (0: all)")
 OBJ = {"type": "object"}
 MEDIA_ID = Whole(2**63 - 1, low=1)
+SNAPSHOT = path("name", NAME)
 
 TABLE: list[ControlRoute] = [
     ControlRoute("GET", "/health", "Whether the fake is up", health, answer=OBJ, open=True),
@@ -240,6 +245,34 @@ TABLE: list[ControlRoute] = [
         answer=OBJ,
     ),
     ControlRoute("GET", "/errors", "Failures inside the fake", errors, answer={"type": "array"}),
+    ControlRoute("GET", "/state", "The whole state as a document (fake-cdyne export)", state_get, answer=OBJ),
+    ControlRoute(
+        "PUT",
+        "/state",
+        "Replace the whole state with a document (fake-cdyne import); a bad one changes nothing",
+        state_put,
+        (
+            body("format", TEXT, required=True, note="fake-cdyne state"),
+            body("version", COUNT, required=True),
+            body("taken_at", TEXT, required=True, note="what was due by then had happened"),
+            body("clock", OBJECT),
+            *(body(kind.name, ARRAY, note=f"{kind.cls.__name__} records") for kind in KINDS),
+        ),
+        OBJ,
+    ),
+    ControlRoute("GET", "/snapshots", "The snapshots kept", snapshots_list, answer={"type": "array"}),
+    ControlRoute(
+        "POST", "/snapshots/{name}", "Keep the state as a snapshot", snapshot_take, (SNAPSHOT,), OBJ, status=201
+    ),
+    ControlRoute(
+        "POST",
+        "/snapshots/{name}/restore",
+        "Make a snapshot the state again (what was scheduled then is armed again)",
+        snapshot_restore,
+        (SNAPSHOT,),
+        OBJ,
+    ),
+    ControlRoute("DELETE", "/snapshots/{name}", "Forget a snapshot", snapshot_delete, (SNAPSHOT,), OBJ),
     ControlRoute("GET", "/openapi.json", "This document", openapi_json, answer=OBJ),
     ControlRoute(
         "GET",

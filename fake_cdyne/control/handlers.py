@@ -14,6 +14,7 @@ from ..model import RECEIPT_CODES, Message
 from ..postbacks import Chaos
 from ..routing import Call
 from ..scenario_files import ScenarioError, build_scenario, read_scenario
+from ..scenario_model import ScenarioSource
 from ..store import Account
 from ..views import account_json, incoming_json, iso, message_json, postback_json
 
@@ -200,13 +201,14 @@ async def scenario_post(call: Call) -> Response:
             scenario = build_scenario(call["scenario"], source, for_key=key)
     except ScenarioError as error:
         return JSONResponse({"error": "the scenario is not valid", "problems": error.problems}, status_code=400)
-    call.service.install_scenario(key, scenario)
+    given = ScenarioSource(key, source, call["text"], call["scenario"])
+    call.service.install_scenario(key, scenario, given)
     return call.answer({"license_key": str(key), "rules": len(scenario.rules), "accounts": len(scenario.accounts)})
 
 
 async def scenario_delete(call: Call) -> Response:
     key = call["license_key"]
-    return call.answer({"license_key": str(key), "removed": call.service.scenarios.remove(key)})
+    return call.answer({"license_key": str(key), "removed": call.service.remove_scenario(key)})
 
 
 async def surprises(call: Call) -> Response:

@@ -148,6 +148,7 @@ class Keywords:
             book = account.keywords = KeywordBook()
         now = quantise(self.service.clock.now())
         entries = [_assign(account, book, taken, keyword, short_code, now) for keyword, short_code in items]
+        self.service.store.changed(account)  # a store writes the account again (persist)
         return Result(_answer("NoError", entries), delay=answer.delay)
 
     def remove_keyword(self, request: dict[str, Any]) -> Result[dict[str, Any]]:
@@ -164,6 +165,7 @@ class Keywords:
                 entries.append(_entry(keyword, short_code, "KeywordNotFound"))
             else:
                 entries.append(_entry(keyword, short_code, "KeywordRemoved", removed.entry_date))
+        self.service.store.changed(account)
         return Result(_answer("NoError", entries), delay=answer.delay)
 
     def _taken(self, short_codes: set[str]) -> set[tuple[str, str]]:

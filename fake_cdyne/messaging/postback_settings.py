@@ -238,7 +238,9 @@ class PostbackSettings:
         where = self._where(account, phone_number, country)
         if account is None or isinstance(where, str):
             return Result(str(where), delay=plan.delay)
-        return Result(_toggle(_settings_of(account, where), postback_type, enabled), delay=plan.delay)
+        code = _toggle(_settings_of(account, where), postback_type, enabled)
+        self.service.store.changed(account)  # a store writes the account again (persist)
+        return Result(code, delay=plan.delay)
 
     def set_postback_url_for_phone_number(
         self,
@@ -255,7 +257,9 @@ class PostbackSettings:
         where = self._where(account, phone_number, country)
         if account is None or isinstance(where, str):
             return Result(str(where), delay=plan.delay)
-        return Result(_set(_book(account).by_number.setdefault(where, {}), postback_type, url), delay=plan.delay)
+        code = _set(_book(account).by_number.setdefault(where, {}), postback_type, url)
+        self.service.store.changed(account)
+        return Result(code, delay=plan.delay)
 
     def set_postback_enabled_for_license_key(
         self, license_key: uuid.UUID, postback_type: str | None, enabled: bool
@@ -266,7 +270,9 @@ class PostbackSettings:
         account = self.service.store.account(license_key)
         if account is None:
             return Result("InvalidLicenseKey", delay=plan.delay)
-        return Result(_toggle(_settings_of(account, None), postback_type, enabled), delay=plan.delay)
+        code = _toggle(_settings_of(account, None), postback_type, enabled)
+        self.service.store.changed(account)
+        return Result(code, delay=plan.delay)
 
     def set_postback_url_for_license_key(
         self, license_key: uuid.UUID, postback_type: str | None, url: str | None
@@ -277,7 +283,9 @@ class PostbackSettings:
         account = self.service.store.account(license_key)
         if account is None:
             return Result("InvalidLicenseKey", delay=plan.delay)
-        return Result(_set(_book(account).by_type, postback_type, url), delay=plan.delay)
+        code = _set(_book(account).by_type, postback_type, url)
+        self.service.store.changed(account)
+        return Result(code, delay=plan.delay)
 
     # ---- the lookup for postbacks ----------------------------------------------------------------
 

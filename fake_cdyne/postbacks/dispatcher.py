@@ -19,7 +19,7 @@ from ..config import Config
 from ..form_post import FormPoster, PostFailed
 from ..lifecycle import LifeEvent
 from ..postback_urls import Refusal, destination
-from .journal import Attempt, Journal, Outgoing, Postback, State
+from .journal import FINISHED, Attempt, Journal, Outgoing, Postback, State
 from .outgoing import Chaos, postbacks_for
 from .report import NAMED_IN_LOG, StopReport
 
@@ -137,6 +137,15 @@ class Dispatcher:
 
     def set_chaos(self, license_key: uuid.UUID, chaos: Chaos) -> None:
         self._chaos[license_key] = (chaos, random.Random(chaos.seed))
+
+    def resume(self, postback: Postback) -> None:
+        """A postback restored unfinished (from a snapshot or a store): held again if it was held, else
+        queued for its next attempt (one in flight when the fake stopped is made again)."""
+        if postback.state is State.HELD:
+            self._held_keys.add(postback.license_key)
+            self._held.setdefault(postback.license_key, deque()).append(postback)
+        elif postback.state not in FINISHED:
+            self._enqueue(postback)
 
     # ---- reading -------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import enum
 import itertools
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -73,6 +73,7 @@ class Journal(Mapping[int, Postback]):
         self._finished: Counter[uuid.UUID | None] = Counter()
         self._attempts: Counter[uuid.UUID | None] = Counter()
         self._ids = itertools.count(1)
+        self.on_change: Callable[[Postback], None] | None = None  # a store's recorder (persist.sqlite)
 
     def __getitem__(self, postback_id: int) -> Postback:
         return self._entries[postback_id]
@@ -98,7 +99,21 @@ class Journal(Mapping[int, Postback]):
         )
         self._entries[postback.id] = postback
         self._by_key.setdefault(license_key, []).append(postback)
+        if self.on_change is not None:
+            self.on_change(postback)
         return postback
+
+    def restore(self, postbacks: Iterable[Postback]) -> None:
+        """Hold postbacks kept from before (a snapshot's, a store's), with their ids and counts."""
+        for postback in postbacks:
+            self._entries[postback.id] = postback
+            self._by_key.setdefault(postback.license_key, []).append(postback)
+            if postback.state in FINISHED:
+                self._finished[postback.license_key] += 1
+                self._finished[None] += 1
+            self._attempts[postback.license_key] += len(postback.attempts)
+            self._attempts[None] += len(postback.attempts)
+        self._ids = itertools.count(max([next(self._ids) - 1, *self._entries]) + 1)
 
     def holds(self, postback: Postback) -> bool:
         """Whether this very postback is still journalled (not forgotten by a reset)."""
@@ -119,11 +134,15 @@ class Journal(Mapping[int, Postback]):
             self._finished[postback.license_key] += step
             self._finished[None] += step
         postback.state = state
+        if self.on_change is not None:
+            self.on_change(postback)
 
     def record(self, postback: Postback, attempt: Attempt) -> None:
         postback.attempts.append(attempt)
         self._attempts[postback.license_key] += 1
         self._attempts[None] += 1
+        if self.on_change is not None:
+            self.on_change(postback)
 
     def finished(self, license_key: uuid.UUID | None) -> int:
         return self._finished[license_key]
