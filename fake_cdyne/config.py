@@ -74,6 +74,15 @@ class Config:
     soap12_require_addressing: bool = True
     # How many of the newest requests to /sms.svc GET /_fake/requests shows (0: none are kept).
     request_log_size: int = 1000
+    # Retention (README, Running a shared fake): keep the newest retain_messages messages (and as many
+    # texts received and refused sends), and none older than retain_seconds on the fake's clock; 0: no limit.
+    # A message's receipts, replies and postbacks go with it.
+    retain_messages: int = 0
+    retain_seconds: float = 0.0
+    # How many of the newest failures inside the fake GET /_fake/errors keeps (0: all), and how many
+    # postbacks the journal keeps (0: those of the messages and texts kept).
+    error_log_size: int = 1000
+    postback_journal_size: int = 0
 
     def __post_init__(self) -> None:
         if self.default_format not in ("xml", "json"):

@@ -76,6 +76,7 @@ class RefusedSend:
     to_number: str
     text: str
     error: SMSError
+    serial: int = 0  # the store's count when it was stored (``Store.add_refused`` sets it)
 
 
 @dataclass(slots=True, eq=False)
@@ -91,6 +92,7 @@ class IncomingMessage:
     matched_message_id: uuid.UUID = EMPTY_GUID
     read: bool = False
     auto_reply: str | None = None  # what CDYNE texted back to the phone (STOP, RESUME, HELP)
+    serial: int = 0  # the store's count when it was stored: its place in listings (the control API's cursor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ class Message:
     receipts: tuple[Receipt, ...] = ()
     refused_at: datetime | None = None  # when the carrier refused it (it is then cancelled)
     life: Life | None = None  # a scenario's plan for what happens after the response
+    serial: int = 0  # the store's count when it was stored: its place in listings (the control API's cursor)
 
     @property
     def segments(self) -> int:

@@ -203,7 +203,7 @@ async def inbox_json(call: Call) -> Response:
     from ..inbox import conversations
 
     query_text = call["q"]
-    return call.answer(conversations(call.service, call["license_key"], query_text, call["limit"] or None))
+    return call.answer(await conversations(call.service, call["license_key"], query_text, call["limit"] or None))
 
 
 async def events(call: Call) -> Response:

@@ -9,7 +9,6 @@ control routes under ``/_fake/inbox/``: the control API serves and documents the
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -21,7 +20,7 @@ from starlette.routing import Route
 
 from ..inputs import KEY, PHONE, TEXT, ControlError, Whole
 from ..model import RECEIPT_CODES, IncomingMessage, Message, MessageState, RefusedSend
-from ..postbacks import Postback, State
+from ..postbacks import Journal, State
 from ..routing import Call, ControlRoute, body, query
 from ..service import Service
 from ..views import incoming_json, iso, message_json, postback_json
@@ -39,18 +38,18 @@ def _clock(service: Service) -> dict[str, Any]:
     return {"now": iso(service.clock.now()), "manual": service.clock.manual}
 
 
-def summary(conversation: Conversation) -> dict[str, Any]:
+def summary(conversation: Conversation, journal: Journal) -> dict[str, Any]:
     """A conversation as the list shows it."""
-    last = conversation.entries[-1]
+    last = conversation.last
     return {
         "license_key": str(conversation.license_key),
         "phone": conversation.phone,
         "last": {"at": iso(at(last)), "kind": _kind(last), "message": last.text},
-        "texts": len(conversation.entries),
+        "texts": conversation.size,
         "unread": conversation.unread,
         "blocked": conversation.phone in conversation.account.blocked,
-        "failed_postbacks": conversation.count(State.FAILED),
-        "held_postbacks": conversation.count(State.HELD),
+        "failed_postbacks": conversation.count(journal, State.FAILED),
+        "held_postbacks": conversation.count(journal, State.HELD),
     }
 
 
@@ -87,12 +86,12 @@ def _status(message: Message) -> str:
     return "refused" if message.refused_at is not None else message.state.value
 
 
-def item(entry: Entry, postbacks: dict[uuid.UUID, list[Postback]]) -> list[dict[str, Any]]:
+def item(entry: Entry, journal: Journal) -> list[dict[str, Any]]:
     """A thread's bubbles for one entry: a text (with its postbacks), and CDYNE's auto-reply to it."""
     if isinstance(entry, RefusedSend):
         at, error = iso(entry.at), entry.error.name
         return [{"kind": "refused", "direction": "out", "at": at, "message": entry.text, "error": error}]
-    shown = [postback_json(p) for p in postbacks.get(entry.id, [])]
+    shown = [postback_json(p) for p in journal.for_record(entry.id)]
     if isinstance(entry, Message):
         fields = message_json(entry)
         del fields["replies"]  # each is in the thread already, in its place
@@ -111,39 +110,35 @@ def item(entry: Entry, postbacks: dict[uuid.UUID, list[Postback]]) -> list[dict[
     return bubbles
 
 
-def thread(conversation: Conversation, limit: int) -> dict[str, Any]:
+def thread(conversation: Conversation, limit: int, journal: Journal) -> dict[str, Any]:
     """A conversation's newest ``limit`` entries, oldest first, with what the thread's header shows."""
-    start = max(0, len(conversation.entries) - limit)
-    shown = conversation.entries[start:]
-    postbacks: dict[uuid.UUID, list[Postback]] = defaultdict(list)
-    ids = {entry.id for entry in shown if not isinstance(entry, RefusedSend)}
-    for postback in conversation.postbacks:
-        if postback.message_id in ids:
-            postbacks[postback.message_id].append(postback)
+    start = max(0, conversation.size - limit)
+    shown = conversation.newest(limit)
     account = conversation.account
-    return summary(conversation) | {
+    return summary(conversation, journal) | {
         "dids": account.dids,
         "suspended": account.suspended,
         "earlier": start,
-        "items": [bubble for entry in shown for bubble in item(entry, postbacks)],
+        "items": [bubble for entry in shown for bubble in item(entry, journal)],
     }
 
 
 async def conversations_page(call: Call) -> Response:
     """One page of the list."""
-    found = list(index_of(call.service).find(call["license_key"], call["q"]))
+    found = list((await index_of(call.service)).find(call["license_key"], call["q"]))
     offset = call["offset"]
+    journal = call.service.postbacks.journal
     return call.answer({
         "total": len(found),
         "offset": offset,
-        "conversations": [summary(c) for c in found[offset : offset + call["limit"]]],
+        "conversations": [summary(c, journal) for c in found[offset : offset + call["limit"]]],
         "clock": _clock(call.service),
         "receipt_codes": list(RECEIPT_CODES.items()),
     })  # fmt: skip
 
 
-def _conversation(service: Service, key: uuid.UUID, phone: str) -> Conversation:
-    conversation = index_of(service).get(key, phone)
+async def _conversation(service: Service, key: uuid.UUID, phone: str) -> Conversation:
+    conversation = (await index_of(service)).get(key, phone)
     if conversation is None:
         raise ControlError(f"no conversation between license key {key} and {phone}", 404)
     return conversation
@@ -152,7 +147,8 @@ def _conversation(service: Service, key: uuid.UUID, phone: str) -> Conversation:
 async def thread_page(call: Call) -> Response:
     """The newest ``limit`` texts of one conversation."""
     limit = call["limit"]  # a bad limit is refused before a missing conversation
-    shown = thread(_conversation(call.service, call["license_key"], call["phone"]), limit)
+    conversation = await _conversation(call.service, call["license_key"], call["phone"])
+    shown = thread(conversation, limit, call.service.postbacks.journal)
     return call.answer(shown | {"clock": _clock(call.service)})
 
 
@@ -163,9 +159,9 @@ async def seen(call: Call) -> Response:
     if "phone" in call:
         if key is None:
             raise ControlError(f"license_key is required with phone: {KEY.describe()}")
-        chosen = [_conversation(service, key, call["phone"])]
+        chosen = [await _conversation(service, key, call["phone"])]
     else:
-        chosen = list(index_of(service).find(key))
+        chosen = list((await index_of(service)).find(key))
     marked = 0
     for conversation in chosen:
         marked += conversation.unread
@@ -175,15 +171,15 @@ async def seen(call: Call) -> Response:
     return call.answer({"marked": marked})
 
 
-def conversations(
+async def conversations(
     service: Service, license_key: uuid.UUID | None = None, query: str = "", limit: int | None = None
 ) -> list[dict[str, Any]]:
     """``GET /_fake/inbox``: conversations, most recently active first, each with its newest texts."""
     found: list[dict[str, Any]] = []
-    for conversation in index_of(service).find(license_key, query):
+    for conversation in (await index_of(service)).find(license_key, query):
         if limit is not None and len(found) >= limit:
             break
-        shown = thread(conversation, TEXTS_SHOWN)
+        shown = thread(conversation, TEXTS_SHOWN, service.postbacks.journal)
         found.append(shown | {"last": shown["last"]["at"], "held_postbacks": shown["held_postbacks"]})
     return found
 
