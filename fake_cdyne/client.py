@@ -332,7 +332,8 @@ class FakeCdyneClient:
         found: dict[str, Any] = self._call("GET", "/settings")
         return found
 
-    def errors(self) -> list[dict[str, str]]:
-        """Failures inside the fake itself (bugs), for every key."""
-        found: list[dict[str, str]] = self._call("GET", "/errors")
+    def errors(self) -> list[dict[str, Any]]:
+        """Failures inside the fake itself (bugs), for every key: the newest ``error_log_size``, each
+        with an ``id`` counting from 1."""
+        found: list[dict[str, Any]] = self._call("GET", "/errors")
         return found

@@ -10,6 +10,7 @@ in a string (it could be stored, but never answered again).
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import uuid
@@ -163,6 +164,34 @@ class Key(Kind[uuid.UUID]):
         return {"type": "string", "format": "uuid"}
 
 
+class Cursor(Kind[int]):
+    """Where a listing's next page starts: opaque to clients (``X-Next-Cursor``), a serial number inside."""
+
+    PREFIX = "c"
+
+    @classmethod
+    def of(cls, serial: int) -> str:
+        return base64.urlsafe_b64encode(f"{cls.PREFIX}{serial}".encode()).decode().rstrip("=")
+
+    def describe(self) -> str:
+        return "a cursor from a previous page's X-Next-Cursor header"
+
+    def read(self, name: str, value: object) -> int:
+        if not isinstance(value, str) or not 0 < len(value) <= 40:
+            raise self.refuse(name, value)
+        try:
+            decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+        except (ValueError, UnicodeDecodeError):
+            raise self.refuse(name, value) from None
+        digits = decoded.removeprefix(self.PREFIX)
+        if not decoded.startswith(self.PREFIX) or not digits.isdigit() or not digits.isascii():
+            raise self.refuse(name, value)
+        return int(digits)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string"}
+
+
 class Phone(Kind[str]):
     """A phone number, as CDYNE's 11 digits."""
 
@@ -217,6 +246,8 @@ SECONDS = Number(YEAR, note=" (a year)")  # spans of the fake's time: the manual
 WAIT = Number(3600, note=" (an hour)")  # a long poll's real time
 COUNT = Whole(MAX_COUNT)
 ATTEMPTS = Whole(100, low=1)
+CURSOR = Cursor()
+PAGE_SIZE = Whole(10_000)  # records in one page of a listing (0: all, streamed)
 SEED = Whole(2**63 - 1, low=-(2**63))
 
 

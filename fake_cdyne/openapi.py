@@ -19,6 +19,10 @@ DESCRIPTION = (
     "and the names in FAKE_CDYNE_ALLOWED_HOSTS (421 otherwise)."
 )
 GUID = {"type": "string", "format": "uuid"}
+PAGE_HEADERS = {  # a listing's (control/pages.py)
+    "X-Next-Cursor": {"description": "the next page's cursor, when there may be one", "schema": {"type": "string"}},
+    "Link": {"description": 'the next page\'s URL, as <URL>; rel="next"', "schema": {"type": "string"}},
+}
 TIME = {"type": ["string", "null"], "format": "date-time"}
 
 SCHEMAS: dict[str, Any] = {
@@ -132,6 +136,8 @@ def _operation(route: ControlRoute) -> dict[str, Any]:
     }
     if parameters:
         operation["parameters"] = parameters
+    if any(i.name == "cursor" for i in route.inputs):
+        operation["responses"][str(route.status)]["headers"] = PAGE_HEADERS
     members = [i for i in route.inputs if "body" in i.where]
     if members:
         schema: dict[str, Any] = {"type": "object"}

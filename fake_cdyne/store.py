@@ -119,10 +119,14 @@ class Store:
         self.letting_go: list[Callable[[uuid.UUID], None]] = []  # told each message and text id let go
         self._accounts: dict[uuid.UUID, Account] = {}
         self._messages: dict[uuid.UUID, Message] = {}
-        self._serials = itertools.count(1)
+        self.last_serial = 0  # the serial of the newest record (and account) stored
         self._order: Ledger[Message] = Ledger(lambda m: self._messages.get(m.id) is m, _serial)
         self._texts: Ledger[IncomingMessage] = Ledger(self._current, _serial)
         self._refusals: Ledger[RefusedSend] = Ledger(self._current)
+
+    def _next_serial(self) -> int:
+        self.last_serial += 1
+        return self.last_serial
 
     def _current(self, record: IncomingMessage | RefusedSend) -> bool:
         """Whether the record's account is still the one that stored it (not reset since)."""
@@ -193,7 +197,7 @@ class Store:
         found = self._accounts.get(license_key)
         if found is not None or license_key == EMPTY_GUID or not self.accept_unknown_keys:
             return found
-        account = Account(license_key, [test_did(license_key), *self.extra_dids], _since=next(self._serials))
+        account = Account(license_key, [test_did(license_key), *self.extra_dids], _since=self._next_serial())
         self._accounts[license_key] = account
         return account
 
@@ -213,7 +217,7 @@ class Store:
         account = self._accounts.get(license_key)
         if account is None:
             account = Account(
-                license_key, dids or [test_did(license_key), *self.extra_dids], _since=next(self._serials)
+                license_key, dids or [test_did(license_key), *self.extra_dids], _since=self._next_serial()
             )
             self._accounts[license_key] = account
         elif dids:
@@ -236,7 +240,7 @@ class Store:
 
     def add_message(self, account: Account, message: Message) -> None:
         """Store a message just sent; one queued at once is the last to its phone."""
-        message.serial = next(self._serials)
+        message.serial = self._next_serial()
         self._messages[message.id] = message
         self._order.append(message)
         account._messages.append(message)
@@ -257,14 +261,14 @@ class Store:
     # ---- texts received --------------------------------------------------------------------------
 
     def add_refused(self, account: Account, refused: RefusedSend) -> None:
-        refused = dataclasses.replace(refused, serial=next(self._serials))
+        refused = dataclasses.replace(refused, serial=self._next_serial())
         account._refused.append(refused)
         self._refusals.append(refused)
         if self.retain_messages or self.retain_for:
             self.expire(refused.at)
 
     def add_incoming(self, account: Account, incoming: IncomingMessage) -> None:
-        incoming.serial = next(self._serials)
+        incoming.serial = self._next_serial()
         account._incoming.append(incoming)
         self._texts.append(incoming)
         if self.retain_messages or self.retain_for:

@@ -44,6 +44,7 @@ from .handlers import (
     settings,
     surprises,
 )
+from .pages import PAGED
 
 
 async def openapi_json(call: Call) -> Response:
@@ -68,8 +69,22 @@ OBJ = {"type": "object"}
 
 TABLE: list[ControlRoute] = [
     ControlRoute("GET", "/health", "Whether the fake is up", health, answer=OBJ, open=True),
-    ControlRoute("GET", "/messages", "Messages sent, oldest first", messages, (BY_KEY,), array("Message")),
-    ControlRoute("GET", "/incoming", "Texts received from phones", incoming_list, (BY_KEY,), array("Incoming")),
+    ControlRoute(
+        "GET",
+        "/messages",
+        "Messages sent, oldest first, a page at a time",
+        messages,
+        (BY_KEY, *PAGED),
+        array("Message"),
+    ),
+    ControlRoute(
+        "GET",
+        "/incoming",
+        "Texts received from phones, oldest first, a page at a time",
+        incoming_list,
+        (BY_KEY, *PAGED),
+        array("Incoming"),
+    ),
     ControlRoute(
         "POST",
         "/incoming",
@@ -115,7 +130,14 @@ TABLE: list[ControlRoute] = [
         ),
         ref("Message"),
     ),
-    ControlRoute("GET", "/postbacks", "Every postback and its attempts", postbacks, (BY_KEY,), array("Postback")),
+    ControlRoute(
+        "GET",
+        "/postbacks",
+        "Every postback and its attempts, oldest first, a page at a time",
+        postbacks,
+        (BY_KEY, *PAGED),
+        array("Postback"),
+    ),
     ControlRoute(
         "GET",
         "/postbacks/wait",
@@ -204,7 +226,14 @@ TABLE: list[ControlRoute] = [
         settings,
         answer=OBJ,
     ),
-    ControlRoute("GET", "/errors", "Failures inside the fake", errors, answer={"type": "array"}),
+    ControlRoute(
+        "GET",
+        "/errors",
+        "The newest failures inside the fake, oldest first, a page at a time",
+        errors,
+        PAGED,
+        {"type": "array"},
+    ),
     ControlRoute("GET", "/openapi.json", "This document", openapi_json, answer=OBJ),
     ControlRoute(
         "GET",

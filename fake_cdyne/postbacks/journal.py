@@ -172,6 +172,11 @@ class Journal(Mapping[int, Postback]):
                 found.append(postback)
         return found
 
+    @property
+    def newest_id(self) -> int:
+        """The id of the newest postback made (0: none yet)."""
+        return next(reversed(self._entries), 0)
+
     def counts(self) -> Counter[tuple[Kind, State]]:
         """How many postbacks of each kind are in each state."""
         return Counter((postback.kind, postback.state) for postback in self._entries.values())
