@@ -9,6 +9,7 @@ messages the call created, so no postback can beat the response that created its
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from starlette.requests import Request
@@ -68,6 +69,7 @@ class ServiceEndpoint:
         return lowered == PATH or lowered.startswith(PREFIX)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         path = scope["path"]
         lowered = path.lower()
         if lowered == PATH:
@@ -81,11 +83,16 @@ class ServiceEndpoint:
             if version is not None
             else await rest.prepare(SMS2, self.service.config, scope, receive, name)
         )
+        surface = "rest" if version is None else "soap"
         if isinstance(call, Response):  # refused before reaching an operation
             await call(scope, receive, send)
+            self.service.metrics.refused(SMS2.service, surface, call.status_code, time.perf_counter() - started)
             return
         result: Result[Any] = getattr(self.service.operations, call.operation.method)(*call.args)
         await self.answer(call, result, scope, receive, send)
+        status = 200 if result.fault is None else (result.fault.status or 500)
+        elapsed = time.perf_counter() - started
+        self.service.metrics.answered(SMS2.service, surface, call.operation.name, result.value, status, elapsed)
 
     async def answer(self, call: Call, result: Result[Any], scope: Scope, receive: Receive, send: Send) -> None:
         if result.fault is not None:

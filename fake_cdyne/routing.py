@@ -10,6 +10,7 @@ bug (a KeyError), so the document cannot leave out what a handler reads.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -121,9 +122,22 @@ class Call:
 
 
 def _endpoint(route: ControlRoute) -> Callable[[Request], Awaitable[Response]]:
+    operation = f"{route.method} /_fake{route.path}"
+
     async def endpoint(request: Request) -> Response:
-        raw = await request.body() if route.has_body else b""
-        return await route.handler(Call(route, request, raw))
+        started = time.perf_counter()
+        status = 500
+        try:
+            raw = await request.body() if route.has_body else b""
+            response = await route.handler(Call(route, request, raw))
+            status = response.status_code
+            return response
+        except ControlError as error:
+            status = error.status
+            raise
+        finally:
+            service: Service = request.app.state.service
+            service.metrics.answered("control", "control", operation, None, status, time.perf_counter() - started)
 
     endpoint.__name__ = route.handler.__name__
     return endpoint

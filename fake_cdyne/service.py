@@ -22,6 +22,7 @@ from .clock import ManualClock, Scheduler, SystemClock
 from .config import Config
 from .events import EventHub
 from .lifecycle import Lifecycle
+from .metrics import Metrics
 from .operations import Operations
 from .postbacks import Dispatcher, StopReport
 from .scenario_files import load_scenarios
@@ -77,6 +78,7 @@ class Service:
         )
         self.events = EventHub()
         self.traffic = Traffic(config.request_log_size)
+        self.metrics = Metrics()
         self.postbacks = Dispatcher(config, self.scheduler, self.record_error, on_change=self.events.publish)
         self.store.letting_go.append(self.postbacks.journal.forget_record)
         self.lifecycle.listeners.append(self.postbacks.on_life_event)

@@ -31,6 +31,7 @@ from .handlers import (
     message_receipt,
     message_refuse,
     messages,
+    metrics,
     postbacks,
     postbacks_chaos,
     postbacks_hold,
@@ -235,6 +236,14 @@ TABLE: list[ControlRoute] = [
         {"type": "array"},
     ),
     ControlRoute("GET", "/openapi.json", "This document", openapi_json, answer=OBJ),
+    ControlRoute(
+        "GET",
+        "/metrics",
+        "Counts in Prometheus's text format: requests by service, surface, operation and status, SMSErrors, "
+        "latency histograms, postbacks by kind and state, the store's size",
+        metrics,
+        answer={"type": "string"},
+    ),
     ControlRoute(
         "GET",
         "/inbox",

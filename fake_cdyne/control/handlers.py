@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from ..clock import ClockIsNotManual, ClockOutOfRange
 from ..inputs import ControlError
 from ..ledger import page
+from ..metrics import MEDIA_TYPE as METRICS_TYPE
 from ..model import RECEIPT_CODES, IncomingMessage, Message
 from ..postbacks import Chaos, Postback
 from ..routing import Call
@@ -244,6 +245,11 @@ async def settings(call: Call) -> Response:
 
 def _error_json(error: ErrorRecord) -> dict[str, Any]:
     return {"id": error.id, "at": iso(error.at), "where": error.where, "error": error.error}
+
+
+async def metrics(call: Call) -> Response:
+    service = call.service
+    return Response(service.metrics.render(service), media_type=METRICS_TYPE)
 
 
 async def errors(call: Call) -> Response:

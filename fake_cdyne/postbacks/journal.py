@@ -84,6 +84,7 @@ class Journal(Mapping[int, Postback]):
         self._order: deque[Postback] = deque()  # oldest first, some perhaps forgotten already (see holds)
         self._finished: Counter[uuid.UUID | None] = Counter()
         self._attempts: Counter[uuid.UUID | None] = Counter()
+        self._states: Counter[tuple[Kind, State]] = Counter()  # of the postbacks journalled
         self._ids = itertools.count(1)
 
     def __getitem__(self, postback_id: int) -> Postback:
@@ -109,6 +110,7 @@ class Journal(Mapping[int, Postback]):
             duplicate_of=duplicate_of,
         )
         self._entries[postback.id] = postback
+        self._states[postback.kind, postback.state] += 1
         self._by_key.setdefault(license_key, {})[postback.id] = postback
         self._by_record.setdefault(outgoing.message_id, []).append(postback)
         self._order.append(postback)
@@ -136,6 +138,7 @@ class Journal(Mapping[int, Postback]):
 
     def _drop(self, postback: Postback) -> None:
         del self._entries[postback.id]
+        self._states[postback.kind, postback.state] -= 1
         key = postback.license_key
         of_key = self._by_key[key]
         del of_key[postback.id]
@@ -178,8 +181,8 @@ class Journal(Mapping[int, Postback]):
         return next(reversed(self._entries), 0)
 
     def counts(self) -> Counter[tuple[Kind, State]]:
-        """How many postbacks of each kind are in each state."""
-        return Counter((postback.kind, postback.state) for postback in self._entries.values())
+        """How many postbacks of each kind are in each state (kept as they change: no pass over them)."""
+        return +self._states
 
     def set_state(self, postback: Postback, state: State) -> None:
         was_finished, now_finished = postback.state in FINISHED, state in FINISHED
@@ -187,6 +190,9 @@ class Journal(Mapping[int, Postback]):
             step = 1 if now_finished else -1
             self._finished[postback.license_key] += step
             self._finished[None] += step
+        if self.holds(postback):
+            self._states[postback.kind, postback.state] -= 1
+            self._states[postback.kind, state] += 1
         postback.state = state
 
     def record(self, postback: Postback, attempt: Attempt) -> None:
@@ -206,6 +212,7 @@ class Journal(Mapping[int, Postback]):
         dropped = list(self._by_key.pop(license_key, {}).values())
         for postback in dropped:
             del self._entries[postback.id]
+            self._states[postback.kind, postback.state] -= 1
             same = self._by_record.get(postback.message_id, [])
             with contextlib.suppress(ValueError):
                 same.remove(postback)
