@@ -13,7 +13,7 @@ import dataclasses
 import itertools
 import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -79,6 +79,7 @@ class Service:
         self.events = EventHub()
         self.traffic = Traffic(config.request_log_size)
         self.metrics = Metrics()
+        self.on_reset: list[Callable[[uuid.UUID | None], None]] = []  # indexes kept elsewhere (the inbox's)
         self.postbacks = Dispatcher(config, self.scheduler, self.record_error, on_change=self.events.publish)
         self.store.letting_go.append(self.postbacks.journal.forget_record)
         self.lifecycle.listeners.append(self.postbacks.on_life_event)
@@ -110,6 +111,8 @@ class Service:
         self.postbacks.reset(license_key)
         self.scenarios.forget(license_key)
         self.traffic.forget(license_key)
+        for forget in self.on_reset:
+            forget(license_key)
         self.events.publish("reset", license_key)
         self._declare(
             account

@@ -174,6 +174,14 @@ class Index:
         conversation = self.conversations[where] = found or Conversation(account, phone)
         return conversation
 
+    def forget(self, license_key: uuid.UUID | None) -> None:
+        """A reset: let go of a key's conversations (or all) now, not at the next look."""
+        if license_key is None:
+            self.conversations.clear()
+            self._taken.clear()
+        else:
+            self._forget({license_key})
+
     def _forget(self, keys: set[uuid.UUID]) -> None:
         self.conversations = {where: c for where, c in self.conversations.items() if where[0] not in keys}
         for key in keys:
@@ -209,6 +217,7 @@ async def index_of(service: Service) -> Index:
     index = _indexes.get(service)
     if index is None:
         index = _indexes[service] = Index()
+        service.on_reset.append(index.forget)
     while not index.update(service, STEP):
         await asyncio.sleep(0)
     return index
