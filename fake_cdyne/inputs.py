@@ -186,6 +186,8 @@ class Cursor(Kind[int]):
         digits = decoded.removeprefix(self.PREFIX)
         if not decoded.startswith(self.PREFIX) or not digits.isdigit() or not digits.isascii():
             raise self.refuse(name, value)
+        if self.of(int(digits)) != value:  # only the cursors the fake gives out
+            raise self.refuse(name, value)
         return int(digits)
 
     def schema(self) -> dict[str, Any]:

@@ -17,14 +17,12 @@ can follow. Every record has a ``serial`` (its place in the store's order): list
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import uuid
-from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .ledger import Ledger, page
+from .ledger import Ledger, Window, page
 from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, RefusedSend
 
 # Fictional NANP numbers (555-0100 to 555-0199), in CDYNE's home area code.
@@ -47,11 +45,11 @@ class Account:
     # Where texts that match no message (or a message without a postback URL) are posted.
     postback_url: str | None = None
     _blocked: set[str] = field(default_factory=set)
-    _messages: deque[Message] = field(default_factory=deque)
-    _by_reference: dict[str, deque[Message]] = field(default_factory=dict)
+    _messages: Window[Message] = field(default_factory=Window)
+    _by_reference: dict[str, Window[Message]] = field(default_factory=dict)
     _last_to: dict[str, Message] = field(default_factory=dict)
-    _incoming: deque[IncomingMessage] = field(default_factory=deque)
-    _refused: deque[RefusedSend] = field(default_factory=deque)
+    _incoming: Window[IncomingMessage] = field(default_factory=Window)
+    _refused: Window[RefusedSend] = field(default_factory=Window)
     _read_up_to: int = 0  # every text before this index is read (a place to start looking, nothing more)
     _since: int = 0  # the store's serial when the account was made: its records' serials are above it
     _let_go: list[int] = field(default_factory=lambda: [0, 0, 0])  # messages, texts, refused sends
@@ -96,7 +94,7 @@ class Account:
     @property
     def unread(self) -> list[IncomingMessage]:
         """The texts not yet read, oldest first."""
-        return [text for text in itertools.islice(self._incoming, self._read_up_to, None) if not text.read]
+        return [text for text in self._incoming[self._read_up_to :] if not text.read]
 
 
 def _serial(record: Message | IncomingMessage) -> int:
@@ -245,7 +243,7 @@ class Store:
         self._order.append(message)
         account._messages.append(message)
         if message.reference_id is not None:
-            account._by_reference.setdefault(message.reference_id, deque()).append(message)
+            account._by_reference.setdefault(message.reference_id, Window()).append(message)
         if message.state is MessageState.QUEUED:
             account._last_to[message.to_number] = message
         if self.retain_messages or self.retain_for:

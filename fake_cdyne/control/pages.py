@@ -5,13 +5,15 @@ last page's ``X-Next-Cursor`` header, also given as a ``Link: <...>; rel="next"`
 order records were stored, oldest first, and stays the same whatever is added or let go meanwhile: a
 cursor names the last record shown (its serial), not a position. Without ``limit`` the whole listing
 is sent, but streamed: ``CHUNK`` records are rendered at a time, each chunk found again from the last
-one's cursor, with other requests served between chunks; it ends at the newest record when it began.
+one's cursor, and every ``SLICE`` seconds of rendering other requests are served; it ends at the newest
+record when it began.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
@@ -21,7 +23,8 @@ from ..inputs import CURSOR, PAGE_SIZE, Cursor
 from ..routing import Call, query
 
 T = TypeVar("T")
-CHUNK = 500
+CHUNK = 50
+SLICE = 0.001  # seconds of rendering before giving way to other requests
 NEXT = "X-Next-Cursor"
 LIMIT = query(
     "limit", PAGE_SIZE, 0, "records in the page (0: all, streamed); the next page's cursor is in X-Next-Cursor"
@@ -60,6 +63,7 @@ async def _stream(
 ) -> AsyncIterator[str]:
     yield "["
     first = True
+    began = time.perf_counter()
     while newest is not None:
         found = fetch(cursor, CHUNK)
         shown = [record for record in found if serial(record) <= newest]
@@ -70,5 +74,7 @@ async def _stream(
             cursor = serial(shown[-1])
         if len(shown) < CHUNK:
             break
-        await asyncio.sleep(0)  # let other requests in between chunks
+        if time.perf_counter() - began > SLICE:
+            await asyncio.sleep(0)  # let other requests in
+            began = time.perf_counter()
     yield "]"

@@ -3,8 +3,8 @@
 The store keeps each account's texts in the order stored and counts what retention let go from the
 front (``Account.let_go``), so the index reads only what was added since it last looked, and drops what
 the store let go: a page refresh costs the texts that arrived meanwhile, not a pass over 100,000 of them.
-A long catch-up (the first look at a big store) goes ``STEP`` records at a time, giving way to other
-requests between steps. Postbacks are read from the journal, by the texts shown. The index also keeps
+A long catch-up (the first look at a big store) goes ``SLICE`` seconds at a time, giving way to other
+requests between slices. Postbacks are read from the journal, by the texts shown. The index also keeps
 the inbox's own "seen" mark (how many of a conversation's incoming texts the reader has looked at),
 which is not CDYNE's "read": that one means the app fetched the text with GetUnreadIncomingMessages,
 and the inbox never changes it.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import time
 import uuid
 import weakref
 from collections import deque
@@ -29,7 +30,7 @@ from ..service import Service
 from ..store import Account
 
 Entry = Message | IncomingMessage | RefusedSend
-STEP = 5000  # records taken in at a time before giving way
+SLICE = 0.001  # seconds of catching up before giving way to other requests
 
 
 def at(entry: Entry) -> datetime:
@@ -119,9 +120,9 @@ class Index:
         self.conversations: dict[tuple[uuid.UUID, str], Conversation] = {}  # least recently active first
         self._taken: dict[uuid.UUID, _Taken] = {}
 
-    def update(self, service: Service, budget: int | None = None) -> bool:
-        """Take in what the store gained and drop what it let go since the last call: at most ``budget``
-        new records (all without one). True when the index is up to date."""
+    def update(self, service: Service, until: float | None = None) -> bool:
+        """Take in what the store gained and drop what it let go since the last call, until the
+        ``time.perf_counter()`` reads ``until`` (all without it). True when the index is up to date."""
         store = service.store
         gone = {key for key, taken in self._taken.items() if store.find(key) is not taken.account}
         if gone:
@@ -137,19 +138,14 @@ class Index:
                 start = max(taken.taken[kind] - account.let_go[kind], 0)
                 if start < len(records):
                     fresh.append(_tagged(records, start, kind))
-        done = True
-        for moment, kind, entry in heapq.merge(*fresh, key=_moment):
-            if budget is not None and budget <= 0:
-                done = False
-                break
-            del moment
+        for n, (_, kind, entry) in enumerate(heapq.merge(*fresh, key=_moment)):
+            if until is not None and n % 64 == 63 and time.perf_counter() > until:
+                return False
             taken = self._taken[entry.license_key]
             taken.kinds[kind].append(entry)
             taken.taken[kind] = max(taken.taken[kind], taken.let_go[kind]) + 1
             self._touch(taken.account, phone_of(entry)).add(entry)
-            if budget is not None:
-                budget -= 1
-        return done
+        return True
 
     def _let_go(self, taken: _Taken) -> None:
         """Drop the records the account let go since the last look (the oldest it stored)."""
@@ -201,7 +197,7 @@ class Index:
 
 
 def _tagged(records: Sequence[Entry], start: int, kind: int) -> Iterator[tuple[datetime, int, Entry]]:
-    return ((at(entry), kind, entry) for entry in itertools.islice(records, start, None))
+    return ((at(records[i]), kind, records[i]) for i in range(start, len(records)))
 
 
 def _moment(item: tuple[datetime, int, Entry]) -> datetime:
@@ -212,12 +208,12 @@ _indexes: weakref.WeakKeyDictionary[Service, Index] = weakref.WeakKeyDictionary(
 
 
 async def index_of(service: Service) -> Index:
-    """The service's index, up to date: caught up ``STEP`` records at a time, other requests served
-    between the steps."""
+    """The service's index, up to date: caught up ``SLICE`` seconds at a time, other requests served
+    between the slices."""
     index = _indexes.get(service)
     if index is None:
         index = _indexes[service] = Index()
         service.on_reset.append(index.forget)
-    while not index.update(service, STEP):
+    while not index.update(service, time.perf_counter() + SLICE):
         await asyncio.sleep(0)
     return index

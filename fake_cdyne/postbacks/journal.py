@@ -13,13 +13,13 @@ import contextlib
 import enum
 import itertools
 import uuid
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from ..ledger import after, page
+from ..ledger import Window, after, page
 
 Kind = Literal["sent", "refused", "reply", "receipt"]
 
@@ -81,7 +81,7 @@ class Journal(Mapping[int, Postback]):
         self._entries: dict[int, Postback] = {}
         self._by_key: dict[uuid.UUID, dict[int, Postback]] = {}
         self._by_record: dict[uuid.UUID, list[Postback]] = {}  # by the message or text they are about
-        self._order: deque[Postback] = deque()  # oldest first, some perhaps forgotten already (see holds)
+        self._order: Window[Postback] = Window()  # oldest first, some perhaps forgotten already (see holds)
         self._finished: Counter[uuid.UUID | None] = Counter()
         self._attempts: Counter[uuid.UUID | None] = Counter()
         self._states: Counter[tuple[Kind, State]] = Counter()  # of the postbacks journalled
@@ -119,7 +119,7 @@ class Journal(Mapping[int, Postback]):
             if self.holds(oldest):
                 self._drop(oldest)
         if len(self._order) > 2 * len(self._entries) + 64:  # forgotten ones pile up: compact
-            self._order = deque(p for p in self._order if self.holds(p))
+            self._order.replace([p for p in self._order if self.holds(p)])
         return postback
 
     def holds(self, postback: Postback) -> bool:
@@ -168,12 +168,10 @@ class Journal(Mapping[int, Postback]):
             return page(list(self._by_key.get(license_key, {}).values()), _id, cursor, limit)
         start = 0 if cursor is None else after(self._order, _id, cursor)
         found: list[Postback] = []
-        for postback in itertools.islice(self._order, start, None):
-            if len(found) >= limit:
-                break
-            if self.holds(postback):
-                found.append(postback)
-        return found
+        while len(found) < limit and start < len(self._order):
+            found += [p for p in self._order[start : start + limit] if self.holds(p)]
+            start += limit
+        return found[:limit]
 
     @property
     def newest_id(self) -> int:
