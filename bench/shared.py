@@ -94,8 +94,28 @@ def health(count: int) -> None:
         print(f"storing {count:,} messages ...", flush=True)
         _fill(fake.starlette.state.service, count)
         gc.collect()
+        pauses: list[float] = []
+        began = [0.0]
+
+        def timed(phase: str, info: dict[str, int]) -> None:
+            if info["generation"] == 2:
+                if phase == "start":
+                    began[0] = time.perf_counter()
+                else:
+                    pauses.append(time.perf_counter() - began[0])
+
+        gc.callbacks.append(timed)
         with httpx.Client(base_url=fake.url, timeout=30) as client:
             client.get("/_fake/health")
+            idle: list[float] = []
+            for _ in range(50):
+                asked = time.perf_counter()
+                client.get("/_fake/health")
+                idle.append(time.perf_counter() - asked)
+            idle.sort()
+            print(
+                f"  /_fake/health idle first: p50 {statistics.median(idle) * 1000:.1f} ms, max {idle[-1] * 1000:.1f} ms"
+            )
             readers = [
                 subprocess.Popen(
                     [curl, "-s", "-o", os.devnull, "-w", "%{time_total} %{size_download}\n", url],
@@ -112,6 +132,9 @@ def health(count: int) -> None:
             for reader, name in zip(readers, ("/_fake/messages", "/_fake/inbox/conversations"), strict=True):
                 seconds, size = (reader.stdout.read() if reader.stdout else "0 0").split()
                 print(f"  {name}: {float(seconds):.1f} s, {int(size):,} bytes")
+    gc.callbacks.remove(timed)
+    if pauses:
+        print(f"  full garbage collections meanwhile: {len(pauses)}, the longest {max(pauses) * 1000:.0f} ms")
     round_trips.sort()
     p99 = round_trips[int(len(round_trips) * 0.99)]
     print(

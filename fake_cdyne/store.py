@@ -253,7 +253,7 @@ class Store:
         """A scheduled message's time came: it is queued, and now the last to its phone."""
         message.state = MessageState.QUEUED
         account = self._accounts.get(message.license_key)
-        if account is not None:
+        if account is not None and self._messages.get(message.id) is message:  # not let go meanwhile
             account._last_to[message.to_number] = message
 
     # ---- texts received --------------------------------------------------------------------------

@@ -170,3 +170,21 @@ def test_http_reads_see_the_same_store(start_fake: StartFake) -> None:
     account = started.http.get(f"/_fake/accounts/{key}")
     assert account.json()["messages"] == 1
     assert isinstance(started.http, httpx.Client)
+
+
+def test_a_message_let_go_before_its_time_comes_does_nothing_then() -> None:
+    """A scheduled message, or one with a receipt to come, that retention let go: its time passes quietly."""
+    service = _service(retain_messages=1)
+    later = START + timedelta(seconds=60)
+    request = AdvancedRequest(KEY, [SMSRequest("later", ("17575550100",), scheduled_for=later)])
+    result = service.operations.advanced_sms_send(request)
+    service.lifecycle.start(result.started)
+    (scheduled,) = result.started
+    _send(service, "17575550101")  # lets the scheduled one go
+    service.scheduler.advance(61)
+    service.lifecycle.receipt(scheduled, "000", "Delivered to handset")
+    account = service.store.find(KEY)
+    assert account is not None
+    assert "17575550100" not in account.last_to
+    assert scheduled.receipts == ()
+    assert [p.message_id for p in service.postbacks.journal.for_key(None)] == []
