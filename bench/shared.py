@@ -151,7 +151,8 @@ def sends() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     environment = os.environ | {"FAKE_CDYNE_RETAIN_MESSAGES": "10000", "FAKE_CDYNE_REQUEST_LOG_SIZE": "1000"}
-    command = [sys.executable, "-m", "fake_cdyne.cli", "serve", "--port", str(port), "--log-level", "warning"]
+    program = shutil.which("fake-cdyne", path=str(Path(sys.executable).parent)) or "fake-cdyne"
+    command = [program, "serve", "--port", str(port), "--log-level", "warning"]
     server = subprocess.Popen(command, env=environment)
     try:
         deadline = time.monotonic() + 20

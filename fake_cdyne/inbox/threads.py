@@ -4,7 +4,8 @@ The store keeps each account's texts in the order stored and counts what retenti
 front (``Account.let_go``), so the index reads only what was added since it last looked, and drops what
 the store let go: a page refresh costs the texts that arrived meanwhile, not a pass over 100,000 of them.
 A long catch-up (the first look at a big store) goes ``SLICE`` seconds at a time, giving way to other
-requests between slices. Postbacks are read from the journal, by the texts shown. The index also keeps
+requests between slices. It takes in new postbacks from the journal the same way, each into its text's
+conversation (a thread reads its texts' postbacks from the journal). The index also keeps
 the inbox's own "seen" mark (how many of a conversation's incoming texts the reader has looked at),
 which is not CDYNE's "read": that one means the app fetched the text with GetUnreadIncomingMessages,
 and the inbox never changes it.
@@ -25,7 +26,7 @@ from datetime import datetime
 
 from ..dates import quantise
 from ..model import IncomingMessage, Message, RefusedSend
-from ..postbacks import Journal, State
+from ..postbacks import Journal, Postback, State
 from ..service import Service
 from ..store import Account
 
@@ -52,6 +53,7 @@ class Conversation:
     _entries: dict[int, Entry] = field(default_factory=dict)  # by id(): in time order
     incoming: int = 0
     seen: int = 0  # of the incoming texts, how many the reader has seen
+    postbacks: dict[int, Postback] = field(default_factory=dict)  # about its texts, by id (some maybe gone)
     _haystack: str | None = None
 
     @property
@@ -93,13 +95,12 @@ class Conversation:
         return needle in self._haystack
 
     def count(self, journal: Journal, state: State) -> int:
-        """How many of the postbacks about its texts are in ``state``."""
-        return sum(
-            postback.state is state
-            for entry in self._entries.values()
-            if not isinstance(entry, RefusedSend)
-            for postback in journal.for_record(entry.id)
-        )
+        """How many of the postbacks about its texts are in ``state`` (those the journal let go are
+        let go here too, on the way)."""
+        gone = [key for key, postback in self.postbacks.items() if not journal.holds(postback)]
+        for key in gone:
+            del self.postbacks[key]
+        return sum(postback.state is state for postback in self.postbacks.values())
 
 
 @dataclass(eq=False)
@@ -119,6 +120,8 @@ class Index:
     def __init__(self) -> None:
         self.conversations: dict[tuple[uuid.UUID, str], Conversation] = {}  # least recently active first
         self._taken: dict[uuid.UUID, _Taken] = {}
+        self._where: dict[uuid.UUID, Conversation] = {}  # a message's or text's id -> its conversation
+        self._postbacks_after = 0  # the journal's id of the last postback taken in
 
     def update(self, service: Service, until: float | None = None) -> bool:
         """Take in what the store gained and drop what it let go since the last call, until the
@@ -144,8 +147,19 @@ class Index:
             taken = self._taken[entry.license_key]
             taken.kinds[kind].append(entry)
             taken.taken[kind] = max(taken.taken[kind], taken.let_go[kind]) + 1
-            self._touch(taken.account, phone_of(entry)).add(entry)
+            conversation = self._touch(taken.account, phone_of(entry))
+            conversation.add(entry)
+            if not isinstance(entry, RefusedSend):
+                self._where[entry.id] = conversation
+        self._take_postbacks(service.postbacks.journal)
         return True
+
+    def _take_postbacks(self, journal: Journal) -> None:
+        for postback in journal.page(None, self._postbacks_after, 1 << 62):
+            where = self._where.get(postback.message_id)
+            if where is not None:
+                where.postbacks[postback.id] = postback
+        self._postbacks_after = max(self._postbacks_after, journal.newest_id)
 
     def _let_go(self, taken: _Taken) -> None:
         """Drop the records the account let go since the last look (the oldest it stored)."""
@@ -157,6 +171,8 @@ class Index:
                 entry = mirror.popleft()
                 where = (taken.account.license_key, phone_of(entry))
                 conversation = self.conversations.get(where)
+                if not isinstance(entry, RefusedSend):
+                    self._where.pop(entry.id, None)
                 if conversation is not None:
                     conversation.remove(entry)
                     if not conversation.size:
@@ -175,11 +191,13 @@ class Index:
         if license_key is None:
             self.conversations.clear()
             self._taken.clear()
+            self._where.clear()
         else:
             self._forget({license_key})
 
     def _forget(self, keys: set[uuid.UUID]) -> None:
         self.conversations = {where: c for where, c in self.conversations.items() if where[0] not in keys}
+        self._where = {record: c for record, c in self._where.items() if c.license_key not in keys}
         for key in keys:
             self._taken.pop(key, None)
 
