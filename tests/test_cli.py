@@ -168,6 +168,8 @@ OPTION_SAMPLES: dict[str, tuple[list[str], str]] = {
     "tls_key": (["--tls-key", "key.pem"], "key.pem"),
     "tls_ca_out": (["--tls-ca-out", "ca.pem"], "ca.pem"),
     "log_level": (["--log-level", "debug"], "debug"),
+    "retain_messages": (["--retain-messages", "500"], "500"),
+    "retain_seconds": (["--retain-seconds", "3600"], "3600"),
 }
 
 
