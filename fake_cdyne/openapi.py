@@ -130,7 +130,7 @@ def _operation(route: ControlRoute) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": route.summary,
         "responses": {
-            str(route.status): {"description": "done", "content": {"application/json": {"schema": route.answer or {}}}},
+            str(route.status): {"description": "done", "content": {route.media_type: {"schema": route.answer or {}}}},
             "4XX": {"description": "refused", "content": {"application/json": {"schema": ref("Error")}}},
         },
     }

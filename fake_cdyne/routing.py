@@ -63,6 +63,7 @@ class ControlRoute:
     answer: dict[str, Any] | None = None  # the JSON schema of a success
     status: int = 200  # a success's status
     open: bool = False  # needs no control token
+    media_type: str = "application/json"  # a success's
 
     def input(self, name: str) -> Input:
         for declared in self.inputs:

@@ -93,3 +93,8 @@ def test_an_answer_with_a_status_is_counted_by_it() -> None:
     (sample,) = family.samples
     assert sample.labels == {"service": "messaging", "operation": "SendMessage", "message_status": "Queued"}
     assert sample.value == 2
+
+
+def test_the_openapi_document_names_the_text_format(http: httpx.Client) -> None:
+    operation = http.get("/_fake/openapi.json").json()["paths"]["/_fake/metrics"]["get"]
+    assert set(operation["responses"]["200"]["content"]) == {"text/plain; version=0.0.4; charset=utf-8"}

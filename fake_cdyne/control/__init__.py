@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from .. import openapi
 from ..inbox import TABLE as INBOX_TABLE
 from ..inputs import ATTEMPTS, COUNT, FLAG, KEY, OBJECT, PHONE, SECONDS, SEED, TEXT, WAIT, ControlError, Phones, Text
+from ..metrics import MEDIA_TYPE as METRICS_TYPE
 from ..openapi import array, ref
 from ..routing import Call, ControlRoute, Input, body, path, query, starlette_routes
 from .handlers import (
@@ -243,6 +244,7 @@ TABLE: list[ControlRoute] = [
         "latency histograms, postbacks by kind and state, the store's size",
         metrics,
         answer={"type": "string"},
+        media_type=METRICS_TYPE,
     ),
     ControlRoute(
         "GET",
