@@ -126,7 +126,7 @@ def test_health_answers_within_50_ms_while_100000_messages_are_listed_and_indexe
     would hold the interpreter's lock against the fake's). A shared machine's own delays are measured
     first, on the idle fake, and allowed for: the listings may add at most 50 ms to nine answers in ten.
     That is asserted when the machine's load average is below its number of cores; on a machine loaded
-    beyond it (a shared CI runner), each answer must still take under 2% of the time a listing takes."""
+    beyond it (a shared CI runner), nine answers in ten must still take under 2% of the time a listing takes."""
     curl = shutil.which("curl")
     if curl is None:
         pytest.skip("needs curl")
@@ -154,8 +154,8 @@ def test_health_answers_within_50_ms_while_100000_messages_are_listed_and_indexe
             f"({float(read[1][0]):.1f} s): {len(busy)} answers, {figures}; "
             f"idle: p50 {statistics.median(idle) * 1000:.1f} ms, p90 {_p90(idle) * 1000:.1f} ms"
         )
-    # Neither listing holds the fake: an answer takes a sliver of the time the listings take.
-    assert max(busy) < 0.02 * min(float(read[0][0]), float(read[1][0]))
+    # Neither listing holds the fake: nine answers in ten take a sliver of the time the listings take.
+    assert _p90(busy) < 0.02 * min(float(read[0][0]), float(read[1][0]))
     if os.getloadavg()[0] < (os.cpu_count() or 1):  # an overloaded machine gives the fake a sliver of a core
         assert statistics.median(busy) < 0.05
         assert _p90(busy) < 0.05 + _p90(idle)
