@@ -25,7 +25,7 @@ from .version import __version__
 OPTION_FIELDS = (
     "host", "port", "send_delay", "manual_clock", "max_message_length", "max_body_bytes", "default_format",
     "extra_dids", "accept_unknown_keys", "scenarios", "tls", "tls_cert", "tls_key", "tls_ca_out",
-    "max_media_bytes", "store",
+    "max_media_bytes", "store", "retain_messages", "retain_seconds",
 )  # fmt: skip
 SCHEMA_NAME = "scenario.schema.json"
 _MODELINE = re.compile(r"\$schema=\S+")  # the editors' pointer to the schema, on a file's first line
@@ -82,6 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-media-bytes",
         type=int,
         help=f"larger media files are refused (default {d.max_media_bytes}) [{_env('max_media_bytes')}]",
+    )
+    run.add_argument(
+        "--retain-messages",
+        type=int,
+        metavar="N",
+        help=f"keep only the newest N messages, texts and refused sends; 0 keeps all (default 0) "
+        f"[{_env('retain_messages')}]",
+    )
+    run.add_argument(
+        "--retain-seconds",
+        type=float,
+        metavar="S",
+        help=f"forget messages and texts older than S seconds; 0 never (default 0) [{_env('retain_seconds')}]",
     )
     run.add_argument(
         "--default-format",

@@ -86,6 +86,15 @@ class Config:
     # An SQLite database holding the state (accounts, messages, texts, postbacks, snapshots) across
     # restarts, created if absent; None keeps it in memory only.
     store: str | None = None
+    # Retention (README, Running a shared fake): keep the newest retain_messages messages (and as many
+    # texts received and refused sends), and none older than retain_seconds on the fake's clock; 0: no limit.
+    # A message's receipts, replies and postbacks go with it.
+    retain_messages: int = 0
+    retain_seconds: float = 0.0
+    # How many of the newest failures inside the fake GET /_fake/errors keeps (0: all), and how many
+    # postbacks the journal keeps (0: those of the messages and texts kept).
+    error_log_size: int = 1000
+    postback_journal_size: int = 0
 
     def __post_init__(self) -> None:
         if self.default_format not in ("xml", "json"):

@@ -10,6 +10,7 @@ messages the call created, so no postback can beat the response that created its
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -92,6 +93,7 @@ class ServiceEndpoint:
         return lowered == self.path or lowered.startswith(self.prefix)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         path = scope["path"]
         lowered = path.lower()
         surface = self.surface
@@ -107,10 +109,17 @@ class ServiceEndpoint:
             if version is not None
             else await rest.prepare(surface.registry, config, scope, receive, name, surface.rest)
         )
+        kind = "rest" if version is None else "soap"
+        service_name = surface.registry.service
         if isinstance(call, Response):  # refused before reaching an operation
             await call(scope, receive, send)
+            self.service.metrics.refused(service_name, kind, call.status_code, time.perf_counter() - started)
             return
-        await self.answer(call, self.run(call), scope, receive, send)
+        result = self.run(call)
+        await self.answer(call, result, scope, receive, send)
+        status = 200 if result.fault is None else (result.fault.status or 500)
+        elapsed = time.perf_counter() - started
+        self.service.metrics.answered(service_name, kind, call.operation.name, result.value, status, elapsed)
 
     def run(self, call: Call) -> Result[Any]:
         """The operation's method: on ``Operations`` (sms2's), or dotted on ``MessagingOperations``."""

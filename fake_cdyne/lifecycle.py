@@ -84,8 +84,8 @@ class Lifecycle:
 
     def _send(self, message: Message, admitted: bool = False) -> None:
         account = self.store.find(message.license_key)
-        if message.state is not MessageState.QUEUED or account is None:
-            return  # cancelled, or its account was reset
+        if message.state is not MessageState.QUEUED or account is None or self.store.message(message.id) is not message:
+            return  # cancelled, its account reset, or let go by retention
         life = message.life
         if life is not None and life.refuse:
             self.refuse(message, life.refuse)
@@ -162,7 +162,9 @@ class Lifecycle:
             self._announce(LifeEvent("refused", account, message=message))
 
     def receipt(self, message: Message, code: str, description: str) -> None:
-        """The carrier reports delivery (or not) of a sent message."""
+        """The carrier reports delivery (or not) of a sent message (not of one retention let go)."""
+        if self.store.message(message.id) is not message:
+            return
         account = self.store.find(message.license_key)
         message.receipts += (Receipt(quantise(self.scheduler.clock.now()), code, description),)
         self.store.changed(message)

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from .scenario_model import Life
 
 EMPTY_GUID = uuid.UUID(int=0)
+# A field's metadata: the store sets it again when a record is stored, so snapshots and --store leave it out.
+REBUILT = {"persist": False}
 
 
 # Seeded from the system once; reseeded in a forked child, which would otherwise repeat the parent's IDs.
@@ -89,6 +91,7 @@ class RefusedSend:
     to_number: str
     text: str
     error: SMSError
+    serial: int = field(default=0, metadata=REBUILT)  # the store's count when stored (Store.add_refused)
 
 
 @dataclass(slots=True, eq=False)
@@ -106,6 +109,7 @@ class IncomingMessage:
     auto_reply: str | None = None  # what CDYNE texted back to the phone (STOP, RESUME, HELP)
     subject: str | None = None  # an MMS's subject
     attachments: tuple[int, ...] = ()  # an MMS's parts: MediaIds of the key (messaging/media.py)
+    serial: int = field(default=0, metadata=REBUILT)  # the store's count when stored: its place in listings
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +147,7 @@ class Message:
     subject: str | None = None
     attachments: tuple[int, ...] = ()  # media IDs
     status: str | None = None  # a MessageStatus name a scenario gave it (Hold, Failed...): it stays so
+    serial: int = field(default=0, metadata=REBUILT)  # the store's count when stored: its place in listings
 
     @property
     def segments(self) -> int:

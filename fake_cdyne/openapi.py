@@ -19,6 +19,10 @@ DESCRIPTION = (
     "and the names in FAKE_CDYNE_ALLOWED_HOSTS (421 otherwise)."
 )
 GUID = {"type": "string", "format": "uuid"}
+PAGE_HEADERS = {  # a listing's (control/pages.py)
+    "X-Next-Cursor": {"description": "the next page's cursor, when there may be one", "schema": {"type": "string"}},
+    "Link": {"description": 'the next page\'s URL, as <URL>; rel="next"', "schema": {"type": "string"}},
+}
 TIME = {"type": ["string", "null"], "format": "date-time"}
 
 SCHEMAS: dict[str, Any] = {
@@ -134,12 +138,14 @@ def _operation(route: ControlRoute) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": route.summary,
         "responses": {
-            str(route.status): {"description": "done", "content": {"application/json": {"schema": route.answer or {}}}},
+            str(route.status): {"description": "done", "content": {route.media_type: {"schema": route.answer or {}}}},
             "4XX": {"description": "refused", "content": {"application/json": {"schema": ref("Error")}}},
         },
     }
     if parameters:
         operation["parameters"] = parameters
+    if any(i.name == "cursor" for i in route.inputs):
+        operation["responses"][str(route.status)]["headers"] = PAGE_HEADERS
     members = [i for i in route.inputs if "body" in i.where]
     if members:
         schema: dict[str, Any] = {"type": "object"}

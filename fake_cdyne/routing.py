@@ -10,6 +10,7 @@ bug (a KeyError), so the document cannot leave out what a handler reads.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .inputs import ControlError, Fields, Kind, read_json
+from .inputs import ControlError, Kind
+from .json_body import Fields, read_json
 from .service import Service
 
 Where = Literal["path", "query", "body"]
@@ -62,6 +64,7 @@ class ControlRoute:
     answer: dict[str, Any] | None = None  # the JSON schema of a success
     status: int = 200  # a success's status
     open: bool = False  # needs no control token
+    media_type: str = "application/json"  # a success's
 
     def input(self, name: str) -> Input:
         for declared in self.inputs:
@@ -121,9 +124,22 @@ class Call:
 
 
 def _endpoint(route: ControlRoute) -> Callable[[Request], Awaitable[Response]]:
+    operation = f"{route.method} /_fake{route.path}"
+
     async def endpoint(request: Request) -> Response:
-        raw = await request.body() if route.has_body else b""
-        return await route.handler(Call(route, request, raw))
+        started = time.perf_counter()
+        status = 500
+        try:
+            raw = await request.body() if route.has_body else b""
+            response = await route.handler(Call(route, request, raw))
+            status = response.status_code
+            return response
+        except ControlError as error:
+            status = error.status
+            raise
+        finally:
+            service: Service = request.app.state.service
+            service.metrics.answered("control", "control", operation, None, status, time.perf_counter() - started)
 
     endpoint.__name__ = route.handler.__name__
     return endpoint

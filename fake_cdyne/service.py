@@ -8,10 +8,12 @@ fakes with different settings can run in one process. ``Service.config`` is the 
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import itertools
 import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,6 +24,7 @@ from .events import EventHub
 from .lifecycle import Lifecycle
 from .messaging.delivery import MessagingPostbacks
 from .messaging.operations import MessagingOperations
+from .metrics import Metrics
 from .operations import Operations
 from .persist.snapshots import Snapshots
 from .persist.sqlite import SqliteStore
@@ -42,6 +45,7 @@ class ErrorRecord:
     where: str
     error: str
     traceback: str = field(repr=False)
+    id: int = 0  # counts from 1: the newest error_log_size are kept
 
 
 def settings_in_effect(config: Config, scenarios: Iterable[Scenario]) -> Config:
@@ -60,10 +64,16 @@ class Service:
         scenarios = load_scenarios(config.scenarios)
         self.config = config = settings_in_effect(config, scenarios)
         self.clock = clock or (ManualClock() if config.manual_clock else SystemClock())
-        self.errors: list[ErrorRecord] = []
+        self.errors: collections.deque[ErrorRecord] = collections.deque(maxlen=config.error_log_size or None)
+        self._error_ids = itertools.count(1)
         self.scheduler = Scheduler(self.clock, on_error=self._record_event_error)
         dids = [normalise_phone(did) or did for did in config.extra_dids]
-        self.store: Store = Store(extra_dids=dids, accept_unknown_keys=config.accept_unknown_keys)
+        self.store: Store = Store(
+            extra_dids=dids,
+            accept_unknown_keys=config.accept_unknown_keys,
+            retain_messages=config.retain_messages,
+            retain_seconds=config.retain_seconds,
+        )
         carrier = carrier_for(scenarios)
         self.lifecycle = Lifecycle(self.store, self.scheduler, send_delay=config.send_delay, carrier=carrier)
         self.scenarios = ScenarioEngine(scenarios)
@@ -72,9 +82,12 @@ class Service:
         )
         self.events = EventHub()
         self.traffic = Traffic(config.request_log_size)
+        self.metrics = Metrics()
+        self.on_reset: list[Callable[[uuid.UUID | None], None]] = []  # indexes kept elsewhere (the inbox's)
         self.postbacks: Dispatcher = Dispatcher(
             config, self.scheduler, self.record_error, on_change=self.events.publish
         )
+        self.store.letting_go.append(self.postbacks.journal.forget_record)
         self.lifecycle.listeners.append(self.postbacks.on_life_event)
         self.lifecycle.listeners.append(lambda event: self.events.publish(event.kind, event.account.license_key))
         self.lifecycle.listeners.append(MessagingPostbacks(self).on_life_event)
@@ -130,6 +143,8 @@ class Service:
         else:
             self.installed.pop(license_key, None)
         self.traffic.forget(license_key)
+        for forget in self.on_reset:
+            forget(license_key)
         self.events.publish("reset", license_key)
         self._declare(
             account
@@ -161,6 +176,7 @@ class Service:
             where=where,
             error=f"{type(error).__name__}: {error}",
             traceback="".join(traceback.format_exception(error)),
+            id=next(self._error_ids),
         )
         self.errors.append(record)
         return record

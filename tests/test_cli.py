@@ -170,6 +170,8 @@ OPTION_SAMPLES: dict[str, tuple[list[str], str]] = {
     "tls_ca_out": (["--tls-ca-out", "ca.pem"], "ca.pem"),
     "store": (["--store", "state.db"], "state.db"),
     "log_level": (["--log-level", "debug"], "debug"),
+    "retain_messages": (["--retain-messages", "500"], "500"),
+    "retain_seconds": (["--retain-seconds", "3600"], "3600"),
 }
 
 

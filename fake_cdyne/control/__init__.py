@@ -34,6 +34,7 @@ from ..inputs import (
     Text,
     Whole,
 )
+from ..metrics import MEDIA_TYPE as METRICS_TYPE
 from ..openapi import array, ref
 from ..persist.state import KINDS
 from ..routing import Call, ControlRoute, Input, body, path, query, starlette_routes
@@ -52,6 +53,7 @@ from .handlers import (
     message_receipt,
     message_refuse,
     messages,
+    metrics,
     postbacks,
     postbacks_chaos,
     postbacks_hold,
@@ -65,6 +67,7 @@ from .handlers import (
     settings,
     surprises,
 )
+from .pages import PAGED
 from .snapshots import snapshot_delete, snapshot_restore, snapshot_take, snapshots_list, state_get, state_put
 
 
@@ -92,8 +95,22 @@ SNAPSHOT = path("name", NAME)
 
 TABLE: list[ControlRoute] = [
     ControlRoute("GET", "/health", "Whether the fake is up", health, answer=OBJ, open=True),
-    ControlRoute("GET", "/messages", "Messages sent, oldest first", messages, (BY_KEY,), array("Message")),
-    ControlRoute("GET", "/incoming", "Texts received from phones", incoming_list, (BY_KEY,), array("Incoming")),
+    ControlRoute(
+        "GET",
+        "/messages",
+        "Messages sent, oldest first, a page at a time",
+        messages,
+        (BY_KEY, *PAGED),
+        array("Message"),
+    ),
+    ControlRoute(
+        "GET",
+        "/incoming",
+        "Texts received from phones, oldest first, a page at a time",
+        incoming_list,
+        (BY_KEY, *PAGED),
+        array("Incoming"),
+    ),
     ControlRoute(
         "POST",
         "/incoming",
@@ -155,7 +172,14 @@ TABLE: list[ControlRoute] = [
         ),
         ref("Message"),
     ),
-    ControlRoute("GET", "/postbacks", "Every postback and its attempts", postbacks, (BY_KEY,), array("Postback")),
+    ControlRoute(
+        "GET",
+        "/postbacks",
+        "Every postback and its attempts, oldest first, a page at a time",
+        postbacks,
+        (BY_KEY, *PAGED),
+        array("Postback"),
+    ),
     ControlRoute(
         "GET",
         "/postbacks/wait",
@@ -244,7 +268,14 @@ TABLE: list[ControlRoute] = [
         settings,
         answer=OBJ,
     ),
-    ControlRoute("GET", "/errors", "Failures inside the fake", errors, answer={"type": "array"}),
+    ControlRoute(
+        "GET",
+        "/errors",
+        "The newest failures inside the fake, oldest first, a page at a time",
+        errors,
+        PAGED,
+        {"type": "array"},
+    ),
     ControlRoute("GET", "/state", "The whole state as a document (fake-cdyne export)", state_get, answer=OBJ),
     ControlRoute(
         "PUT",
@@ -274,6 +305,15 @@ TABLE: list[ControlRoute] = [
     ),
     ControlRoute("DELETE", "/snapshots/{name}", "Forget a snapshot", snapshot_delete, (SNAPSHOT,), OBJ),
     ControlRoute("GET", "/openapi.json", "This document", openapi_json, answer=OBJ),
+    ControlRoute(
+        "GET",
+        "/metrics",
+        "Counts in Prometheus's text format: requests by service, surface, operation and status, SMSErrors, "
+        "latency histograms, postbacks by kind and state, the store's size",
+        metrics,
+        answer={"type": "string"},
+        media_type=METRICS_TYPE,
+    ),
     ControlRoute(
         "GET",
         "/inbox",

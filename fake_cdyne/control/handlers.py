@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import quote
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..clock import ClockIsNotManual, ClockOutOfRange
 from ..inputs import ControlError
-from ..model import RECEIPT_CODES, Message
-from ..postbacks import Chaos
+from ..ledger import page
+from ..metrics import MEDIA_TYPE as METRICS_TYPE
+from ..model import RECEIPT_CODES, IncomingMessage, Message
+from ..postbacks import Chaos, Postback
 from ..routing import Call
 from ..scenario_files import ScenarioError, build_scenario, read_scenario
 from ..scenario_model import ScenarioSource
+from ..service import ErrorRecord
 from ..store import Account
 from ..views import account_json, incoming_json, iso, message_json, postback_json
+from .pages import listing
+
+
+def _id(record: Postback | ErrorRecord) -> int:
+    return record.id
 
 
 def _account(call: Call) -> Account:
@@ -39,12 +49,18 @@ async def health(call: Call) -> Response:
     return call.answer({"status": "ok"})
 
 
+def _serial(record: Message | IncomingMessage) -> int:
+    return record.serial
+
+
 async def messages(call: Call) -> Response:
-    return call.answer([message_json(m) for m in call.service.store.messages_of(call["license_key"])])
+    store, key = call.service.store, call["license_key"]
+    return listing(call, functools.partial(store.messages_page, key), _serial, message_json, store.last_serial)
 
 
 async def incoming_list(call: Call) -> Response:
-    return call.answer([incoming_json(i) for i in call.service.store.incoming_of(call["license_key"])])
+    store, key = call.service.store, call["license_key"]
+    return listing(call, functools.partial(store.incoming_page, key), _serial, incoming_json, store.last_serial)
 
 
 async def incoming_post(call: Call) -> Response:
@@ -123,7 +139,8 @@ async def account_put(call: Call) -> Response:
 
 
 async def postbacks(call: Call) -> Response:
-    return call.answer([postback_json(p) for p in call.service.postbacks.for_key(call["license_key"])])
+    journal, key = call.service.postbacks.journal, call["license_key"]
+    return listing(call, functools.partial(journal.page, key), _id, postback_json, journal.newest_id)
 
 
 async def postbacks_wait(call: Call) -> Response:
@@ -247,7 +264,7 @@ async def inbox_json(call: Call) -> Response:
     from ..inbox import conversations
 
     query_text = call["q"]
-    return call.answer(conversations(call.service, call["license_key"], query_text, call["limit"] or None))
+    return call.answer(await conversations(call.service, call["license_key"], query_text, call["limit"] or None))
 
 
 async def events(call: Call) -> Response:
@@ -270,5 +287,16 @@ async def settings(call: Call) -> Response:
     return call.answer(shown)
 
 
+def _error_json(error: ErrorRecord) -> dict[str, Any]:
+    return {"id": error.id, "at": iso(error.at), "where": error.where, "error": error.error}
+
+
+async def metrics(call: Call) -> Response:
+    service = call.service
+    return Response(service.metrics.render(service), media_type=METRICS_TYPE)
+
+
 async def errors(call: Call) -> Response:
-    return call.answer([{"at": iso(e.at), "where": e.where, "error": e.error} for e in call.service.errors])
+    found = call.service.errors
+    newest = found[-1].id if found else None
+    return listing(call, functools.partial(page, found, _id), _id, _error_json, newest)

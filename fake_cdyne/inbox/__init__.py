@@ -9,7 +9,6 @@ control routes under ``/_fake/inbox/``: the control API serves and documents the
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -24,7 +23,7 @@ from ..messaging.media import attachment_ids
 from ..messaging.media_fetch import is_web_url
 from ..messaging.media_store import MediaStore
 from ..model import RECEIPT_CODES, IncomingMessage, Message, MessageState, RefusedSend
-from ..postbacks import Postback, State
+from ..postbacks import Journal, State
 from ..routing import Call, ControlRoute, body, query
 from ..service import Service
 from ..views import incoming_json, iso, message_json, postback_json
@@ -42,18 +41,18 @@ def _clock(service: Service) -> dict[str, Any]:
     return {"now": iso(service.clock.now()), "manual": service.clock.manual}
 
 
-def summary(conversation: Conversation) -> dict[str, Any]:
+def summary(conversation: Conversation, journal: Journal) -> dict[str, Any]:
     """A conversation as the list shows it."""
-    last = conversation.entries[-1]
+    last = conversation.last
     return {
         "license_key": str(conversation.license_key),
         "phone": conversation.phone,
         "last": {"at": iso(at(last)), "kind": _kind(last), "message": last.text},
-        "texts": len(conversation.entries),
+        "texts": conversation.size,
         "unread": conversation.unread,
         "blocked": conversation.phone in conversation.account.blocked,
-        "failed_postbacks": conversation.count(State.FAILED),
-        "held_postbacks": conversation.count(State.HELD),
+        "failed_postbacks": conversation.count(journal, State.FAILED),
+        "held_postbacks": conversation.count(journal, State.HELD),
     }
 
 
@@ -110,15 +109,13 @@ def mms(entry: Message | IncomingMessage, media: MediaStore | None) -> dict[str,
     return {"subject": getattr(entry, "subject", None), "media": files}
 
 
-def item(
-    entry: Entry, postbacks: dict[uuid.UUID, list[Postback]], media: MediaStore | None = None
-) -> list[dict[str, Any]]:
+def item(entry: Entry, journal: Journal, media: MediaStore | None = None) -> list[dict[str, Any]]:
     """A thread's bubbles for one entry: a text (with its postbacks, and an MMS's subject and media),
     and CDYNE's auto-reply to it."""
     if isinstance(entry, RefusedSend):
         at, error = iso(entry.at), entry.error.name
         return [{"kind": "refused", "direction": "out", "at": at, "message": entry.text, "error": error}]
-    shown = [postback_json(p) for p in postbacks.get(entry.id, [])]
+    shown = [postback_json(p) for p in journal.for_record(entry.id)]
     if isinstance(entry, Message):
         fields = message_json(entry) | mms(entry, media)
         del fields["replies"]  # each is in the thread already, in its place
@@ -137,39 +134,35 @@ def item(
     return bubbles
 
 
-def thread(conversation: Conversation, limit: int, media: MediaStore | None = None) -> dict[str, Any]:
+def thread(conversation: Conversation, limit: int, journal: Journal, media: MediaStore | None = None) -> dict[str, Any]:
     """A conversation's newest ``limit`` entries, oldest first, with what the thread's header shows."""
-    start = max(0, len(conversation.entries) - limit)
-    shown = conversation.entries[start:]
-    postbacks: dict[uuid.UUID, list[Postback]] = defaultdict(list)
-    ids = {entry.id for entry in shown if not isinstance(entry, RefusedSend)}
-    for postback in conversation.postbacks:
-        if postback.message_id in ids:
-            postbacks[postback.message_id].append(postback)
+    start = max(0, conversation.size - limit)
+    shown = conversation.newest(limit)
     account = conversation.account
-    return summary(conversation) | {
+    return summary(conversation, journal) | {
         "dids": account.dids,
         "suspended": account.suspended,
         "earlier": start,
-        "items": [bubble for entry in shown for bubble in item(entry, postbacks, media)],
+        "items": [bubble for entry in shown for bubble in item(entry, journal, media)],
     }
 
 
 async def conversations_page(call: Call) -> Response:
     """One page of the list."""
-    found = list(index_of(call.service).find(call["license_key"], call["q"]))
+    found = list((await index_of(call.service)).find(call["license_key"], call["q"]))
     offset = call["offset"]
+    journal = call.service.postbacks.journal
     return call.answer({
         "total": len(found),
         "offset": offset,
-        "conversations": [summary(c) for c in found[offset : offset + call["limit"]]],
+        "conversations": [summary(c, journal) for c in found[offset : offset + call["limit"]]],
         "clock": _clock(call.service),
         "receipt_codes": list(RECEIPT_CODES.items()),
     })  # fmt: skip
 
 
-def _conversation(service: Service, key: uuid.UUID, phone: str) -> Conversation:
-    conversation = index_of(service).get(key, phone)
+async def _conversation(service: Service, key: uuid.UUID, phone: str) -> Conversation:
+    conversation = (await index_of(service)).get(key, phone)
     if conversation is None:
         raise ControlError(f"no conversation between license key {key} and {phone}", 404)
     return conversation
@@ -178,7 +171,8 @@ def _conversation(service: Service, key: uuid.UUID, phone: str) -> Conversation:
 async def thread_page(call: Call) -> Response:
     """The newest ``limit`` texts of one conversation."""
     limit = call["limit"]  # a bad limit is refused before a missing conversation
-    shown = thread(_conversation(call.service, call["license_key"], call["phone"]), limit, call.service.store.media)
+    conversation = await _conversation(call.service, call["license_key"], call["phone"])
+    shown = thread(conversation, limit, call.service.postbacks.journal, call.service.store.media)
     return call.answer(shown | {"clock": _clock(call.service)})
 
 
@@ -189,9 +183,9 @@ async def seen(call: Call) -> Response:
     if "phone" in call:
         if key is None:
             raise ControlError(f"license_key is required with phone: {KEY.describe()}")
-        chosen = [_conversation(service, key, call["phone"])]
+        chosen = [await _conversation(service, key, call["phone"])]
     else:
-        chosen = list(index_of(service).find(key))
+        chosen = list((await index_of(service)).find(key))
     marked = 0
     for conversation in chosen:
         marked += conversation.unread
@@ -201,15 +195,15 @@ async def seen(call: Call) -> Response:
     return call.answer({"marked": marked})
 
 
-def conversations(
+async def conversations(
     service: Service, license_key: uuid.UUID | None = None, query: str = "", limit: int | None = None
 ) -> list[dict[str, Any]]:
     """``GET /_fake/inbox``: conversations, most recently active first, each with its newest texts."""
     found: list[dict[str, Any]] = []
-    for conversation in index_of(service).find(license_key, query):
+    for conversation in (await index_of(service)).find(license_key, query):
         if limit is not None and len(found) >= limit:
             break
-        shown = thread(conversation, TEXTS_SHOWN, service.store.media)
+        shown = thread(conversation, TEXTS_SHOWN, service.postbacks.journal, service.store.media)
         found.append(shown | {"last": shown["last"]["at"], "held_postbacks": shown["held_postbacks"]})
     return found
 

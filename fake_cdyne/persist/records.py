@@ -53,6 +53,11 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else f"{text[:50]}... ({len(text):,} characters)"
 
 
+def _kept(field: dataclasses.Field[Any]) -> bool:
+    """Whether a record's field is state (not one the store sets again: ``model.REBUILT``)."""
+    return field.metadata.get("persist", True) is not False
+
+
 class Codec:
     """Encodes and decodes records; ``references`` maps a class kept on its own to (how to key one,
     the records of that class read so far, by key)."""
@@ -74,7 +79,7 @@ class Codec:
         written = self._written.get((cls, private))
         if written is None:  # the fields to write, by class: dataclasses.fields() is slow to call per record
             fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-            names = [f.name for f in fields if not f.name.startswith("_") or f.name in private]
+            names = [f.name for f in fields if _kept(f) and (not f.name.startswith("_") or f.name in private)]
             written = self._written[(cls, private)] = [(name, name.lstrip("_")) for name in names]
         plain = _PLAIN
         out: dict[str, JSON] = {}
@@ -130,7 +135,7 @@ class Codec:
         if not isinstance(data, dict):
             raise StateError(where, f"must be an object ({cls.__name__}), not {_shown(data)}")
         hints = self.hints(cls)
-        by_key = {field.name.lstrip("_"): field for field in dataclasses.fields(cls) if field.init}
+        by_key = {field.name.lstrip("_"): field for field in dataclasses.fields(cls) if field.init and _kept(field)}
         written = {key: f for key, f in by_key.items() if not f.name.startswith("_") or f.name in private}
         for key in data:
             if key not in written:

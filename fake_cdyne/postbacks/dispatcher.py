@@ -42,7 +42,7 @@ class Dispatcher:
         self._on_change = on_change
         self.scheduler = scheduler
         self._on_error = on_error
-        self.journal = Journal()
+        self.journal = Journal(config.postback_journal_size)
         self._held_keys: set[uuid.UUID] = set()
         self._held: dict[uuid.UUID, deque[Postback]] = {}
         self._chaos: dict[uuid.UUID, tuple[Chaos, random.Random]] = {}

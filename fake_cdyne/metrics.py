@@ -1,0 +1,138 @@
+"""``GET /_fake/metrics``: the fake's counts in Prometheus's text exposition format (version 0.0.4).
+
+Counting on the hot path is a few dictionary increments per request (``answered``, ``refused``), with
+labels the endpoint already has: the service (its registry's name), the surface, and the operation's
+name from the registry, so a new service or operation appears without a change here. What an answer
+says is read from its value: every record in it with an ``error`` (SMSError) or a ``status`` (a
+Messaging MessageStatus, say) that is an enum is counted under that name (``ANSWER_LABELS``). The rest
+(postbacks by kind and state, the store's size, errors, scheduled events) is read from the journal and
+the store when scraped, from counts they keep, never by a pass over their records.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from .version import __version__
+
+if TYPE_CHECKING:
+    from .service import Service
+
+MEDIA_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# Upper bounds of the latency histograms' buckets, in seconds (+Inf is implied).
+BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# What an answer's records say, counted when the attribute holds an enum: (family, label, attribute, help).
+ANSWER_LABELS = (
+    ("fake_cdyne_sms_errors_total", "sms_error", "error", "SMSResponses answered, by SMSError"),
+    ("fake_cdyne_message_statuses_total", "message_status", "status", "Records answered, by MessageStatus"),
+)
+
+Labels = tuple[tuple[str, str], ...]
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _sample(name: str, labels: Labels, value: float) -> str:
+    shown = ",".join(f'{key}="{_escape(text)}"' for key, text in labels)
+    number = repr(float(value)) if isinstance(value, float) and not value.is_integer() else str(int(value))
+    return f"{name}{{{shown}}} {number}" if shown else f"{name} {number}"
+
+
+class _Histogram:
+    __slots__ = ("buckets", "count", "total")
+
+    def __init__(self) -> None:
+        self.buckets = [0] * (len(BUCKETS) + 1)
+        self.count = 0
+        self.total = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.buckets[bisect.bisect_left(BUCKETS, seconds)] += 1
+        self.count += 1
+        self.total += seconds
+
+
+class Metrics:
+    """What the fake counts as requests are answered; ``render`` writes it with the store's figures."""
+
+    def __init__(self) -> None:
+        self._requests: Counter[tuple[str, str, str, str]] = Counter()  # service, surface, operation, status
+        self._answers: dict[str, Counter[tuple[str, str, str]]] = {label: Counter() for _, label, _, _ in ANSWER_LABELS}
+        self._latency: dict[tuple[str, str, str], _Histogram] = {}
+
+    def answered(self, service: str, surface: str, operation: str, value: object, status: int, seconds: float) -> None:
+        """A request an operation answered (``value``: its Result's value; None for a fault)."""
+        self._requests[service, surface, operation, str(status)] += 1
+        self._observe(service, surface, operation, seconds)
+        for record in value if isinstance(value, list | tuple) else (value,):
+            for _, label, attribute, _ in ANSWER_LABELS:
+                said = getattr(record, attribute, None)
+                if isinstance(said, enum.Enum):
+                    self._answers[label][service, operation, said.name] += 1
+
+    def refused(self, service: str, surface: str, status: int, seconds: float) -> None:
+        """A request refused before any operation ran (a 4xx, a fault for a bad envelope, metadata)."""
+        self.answered(service, surface, "none", None, status, seconds)
+
+    def _observe(self, service: str, surface: str, operation: str, seconds: float) -> None:
+        histogram = self._latency.get((service, surface, operation))
+        if histogram is None:
+            histogram = self._latency[service, surface, operation] = _Histogram()
+        histogram.observe(seconds)
+
+    def render(self, service: Service) -> str:
+        return "\n".join(self._lines(service)) + "\n"
+
+    def _lines(self, service: Service) -> Iterator[str]:
+        yield from _family("fake_cdyne_info", "gauge", "The fake's version", [((("version", __version__),), 1)])
+        requests = [
+            ((("service", s), ("surface", f), ("operation", o), ("status", c)), n)
+            for (s, f, o, c), n in sorted(self._requests.items())
+        ]
+        yield from _family("fake_cdyne_requests_total", "counter", "Requests answered, by status", requests)
+        for family, label, _, help_ in ANSWER_LABELS:
+            counted = [
+                ((("service", s), ("operation", o), (label, said)), n)
+                for (s, o, said), n in sorted(self._answers[label].items())
+            ]
+            yield from _family(family, "counter", help_, counted)
+        yield "# HELP fake_cdyne_request_duration_seconds Time from a request to its answer"
+        yield "# TYPE fake_cdyne_request_duration_seconds histogram"
+        for (s, f, o), histogram in sorted(self._latency.items()):
+            labels: Labels = (("service", s), ("surface", f), ("operation", o))
+            cumulative = 0
+            for bound, count in zip((*map(repr, BUCKETS), "+Inf"), histogram.buckets, strict=True):
+                cumulative += count
+                yield _sample("fake_cdyne_request_duration_seconds_bucket", (*labels, ("le", bound)), cumulative)
+            yield _sample("fake_cdyne_request_duration_seconds_sum", labels, round(histogram.total, 6))
+            yield _sample("fake_cdyne_request_duration_seconds_count", labels, histogram.count)
+        journal = service.postbacks.journal
+        postbacks = [
+            ((("kind", kind), ("state", state.value)), n)
+            for (kind, state), n in sorted(journal.counts().items(), key=str)
+        ]
+        yield from _family("fake_cdyne_postbacks", "gauge", "Postbacks in the journal, by kind and state", postbacks)
+        attempts = [((), journal.attempts(None))]
+        yield from _family("fake_cdyne_postback_attempts", "gauge", "Delivery attempts in the journal", attempts)
+        messages, texts, refused = service.store.size
+        stored = [((("kind", "messages"),), messages), ((("kind", "texts"),), texts), ((("kind", "refused"),), refused)]
+        yield from _family("fake_cdyne_store_records", "gauge", "Records the store holds, by kind", stored)
+        accounts = [((), len(service.store.accounts))]
+        yield from _family("fake_cdyne_store_accounts", "gauge", "Accounts (license keys) the store holds", accounts)
+        errors = [((), service.errors[-1].id if service.errors else 0)]
+        yield from _family("fake_cdyne_errors_total", "counter", "Failures inside the fake (bugs)", errors)
+        pending = [((), service.scheduler.pending)]
+        yield from _family("fake_cdyne_scheduled_events", "gauge", "Events waiting on the fake's clock", pending)
+
+
+def _family(name: str, kind: str, help_: str, samples: Iterable[tuple[Labels, Any]]) -> Iterator[str]:
+    yield f"# HELP {name} {help_}"
+    yield f"# TYPE {name} {kind}"
+    for labels, value in samples:
+        yield _sample(name, labels, value)
