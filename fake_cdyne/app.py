@@ -22,6 +22,9 @@ from .endpoint import ServiceEndpoint
 from .guard import ControlGuard
 from .inputs import ControlError
 from .service import Service
+from .traffic import Exchange
+
+BODILESS = frozenset({"GET", "HEAD"})  # methods whose requests the fake never reads a body of
 
 
 def internal_error_text(error: str) -> str:
@@ -45,29 +48,39 @@ class FakeCdyneApp(Starlette):
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self
-        started = False
-        traffic = self.service.traffic
-        exchange = traffic.begin(scope, self.service.clock.now()) if traffic.size else None
-        if exchange is not None:
-            receive = exchange.reading(receive)
-
-        async def tracking_send(message: ASGIMessage) -> None:
-            nonlocal started
-            started = True  # the first message of a response is always its start
-            if exchange is not None:
-                exchange.saw(message)
-            await send(message)
-
+        service = self.service
+        answer: Exchange | _Answer
+        if service.traffic.size:
+            answer = service.traffic.begin(scope, send, service.clock)
+            if scope["method"] not in BODILESS:  # nothing reads a GET's body: no wrapper to pass it through
+                receive = answer.reading(receive)
+        else:
+            answer = _Answer(send)
         try:
-            await self.endpoint.handle(scope, receive, tracking_send)
+            await self.endpoint.handle(scope, receive, answer.send)
         except Exception as exc:
-            record = self.service.record_error(f"{scope['method']} {scope['path']}", exc)
-            if started:
+            record = service.record_error(f"{scope['method']} {scope['path']}", exc)
+            if answer.started:
                 raise  # too late for an answer: the server closes the connection
-            await PlainTextResponse(internal_error_text(record.error), 500)(scope, receive, tracking_send)
+            await PlainTextResponse(internal_error_text(record.error), 500)(scope, receive, answer.send)
         finally:
-            if exchange is not None:
-                self.service.events.publish("request")
+            if isinstance(answer, Exchange):
+                answer.end()
+                service.events.publish("request")
+
+
+class _Answer:
+    """The server's ``send``, noting whether the answer has begun (when the request log is off)."""
+
+    __slots__ = ("_send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def send(self, message: ASGIMessage) -> None:
+        self.started = True  # the first message of a response is always its start
+        await self._send(message)
 
 
 def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock | None = None) -> FakeCdyneApp:

@@ -57,16 +57,17 @@ class Lifecycle:
 
     def start(self, messages: Iterable[Message]) -> None:
         """Begin the life of freshly stored messages; called once their send has been answered."""
+        find, announce = self.store.find, self._announce
         for message in messages:
-            account = self.store.find(message.license_key)
+            account = find(message.license_key)
             if account is not None:
-                self._announce(LifeEvent("created", account, message))
+                announce(LifeEvent("created", account, message))
             if message.state is MessageState.SCHEDULED and message.scheduled_for is not None:
                 self.scheduler.call_at(
                     message.scheduled_for, functools.partial(self._queue, message), message.license_key
                 )
             else:
-                self._schedule_sending(message)
+                self._schedule_sending(message, account)
 
     def _queue(self, message: Message) -> None:
         if message.state is not MessageState.SCHEDULED:
@@ -74,16 +75,18 @@ class Lifecycle:
         self.store.queue(message)
         self._schedule_sending(message)
 
-    def _schedule_sending(self, message: Message) -> None:
+    def _schedule_sending(self, message: Message, account: Account | None = None) -> None:
+        """``account``: the message's, just found (sent at once, it need not be looked up again)."""
         life = message.life
         delay = self.send_delay if life is None or life.sent_after is None else timedelta(seconds=life.sent_after)
         if not delay and not self.scheduler.pending:
-            self._send(message)  # due now, nothing ahead of it: what the scheduler would do, sooner
+            self._send(message, account=account)  # due now, nothing ahead of it: what the scheduler would do, sooner
             return
         self.scheduler.call_at(self.scheduler.clock.now() + delay, lambda: self._send(message), message.license_key)
 
-    def _send(self, message: Message, admitted: bool = False) -> None:
-        account = self.store.find(message.license_key)
+    def _send(self, message: Message, admitted: bool = False, account: Account | None = None) -> None:
+        if account is None:
+            account = self.store.find(message.license_key)
         if message.state is not MessageState.QUEUED or account is None:
             return  # cancelled, or its account was reset
         life = message.life
