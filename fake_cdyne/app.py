@@ -48,25 +48,24 @@ class FakeCdyneApp(Starlette):
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self
-        service = self.service
-        answer: Exchange | _Answer
-        if service.traffic.size:
-            answer = service.traffic.begin(scope, send, service.clock)
-            if scope["method"] not in BODILESS:  # nothing reads a GET's body: no wrapper to pass it through
-                receive = answer.reading(receive)
-        else:
-            answer = _Answer(send)
+        traffic = self.service.traffic
+        exchange = traffic.begin(scope, send, self.service.clock) if traffic.size else None
+        if exchange is not None and scope["method"] not in BODILESS:  # nothing reads a GET's body
+            receive = exchange.reading(receive)
+        answer = exchange or _Answer(send)
+        tracking_send = answer.send  # notes that the answer began (and, in the log, what it was)
+
         try:
-            await self.endpoint.handle(scope, receive, answer.send)
+            await self.endpoint.handle(scope, receive, tracking_send)
         except Exception as exc:
-            record = service.record_error(f"{scope['method']} {scope['path']}", exc)
+            record = self.service.record_error(f"{scope['method']} {scope['path']}", exc)
             if answer.started:
                 raise  # too late for an answer: the server closes the connection
-            await PlainTextResponse(internal_error_text(record.error), 500)(scope, receive, answer.send)
+            await PlainTextResponse(internal_error_text(record.error), 500)(scope, receive, tracking_send)
         finally:
-            if isinstance(answer, Exchange):
-                answer.end()
-                service.events.publish("request")
+            if exchange is not None:
+                exchange.end()
+                self.service.events.publish("request")
 
 
 class _Answer:

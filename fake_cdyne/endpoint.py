@@ -26,7 +26,6 @@ from .sms2 import SMS2
 
 PATH = "/sms.svc"
 SECURE_PREFIX, PREFIX = f"{PATH}/securerest/", f"{PATH}/"
-_MEDIA_TYPES: dict[str, bytes] = {}  # a Content-Type as the header's bytes (a codec's, so a handful)
 
 
 def metadata(service: Service, request: Request) -> Response:
@@ -101,3 +100,6 @@ class ServiceEndpoint:
         await send({"type": "http.response.body", "body": body})
         if result.started:  # only now: no postback can ever beat the response that created its message
             self.service.lifecycle.start(result.started)
+
+
+_MEDIA_TYPES: dict[str, bytes] = {}  # a Content-Type as the header's bytes (a codec's: a handful)

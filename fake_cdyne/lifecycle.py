@@ -57,11 +57,10 @@ class Lifecycle:
 
     def start(self, messages: Iterable[Message]) -> None:
         """Begin the life of freshly stored messages; called once their send has been answered."""
-        find, announce = self.store.find, self._announce
         for message in messages:
-            account = find(message.license_key)
+            account = self.store.find(message.license_key)
             if account is not None:
-                announce(LifeEvent("created", account, message))
+                self._announce(LifeEvent("created", account, message))
             if message.state is MessageState.SCHEDULED and message.scheduled_for is not None:
                 self.scheduler.call_at(
                     message.scheduled_for, functools.partial(self._queue, message), message.license_key

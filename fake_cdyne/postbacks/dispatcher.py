@@ -28,6 +28,7 @@ log = logging.getLogger("fake_cdyne.postbacks")
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "CDYNE SMSv2"
 INTERRUPTED = "interrupted: fake-cdyne stopped before the answer came"
+_SENDING = State.SENDING
 # Life events whose posts (if any) go to their message's own postback URL only (postbacks_for).
 _TO_MESSAGE_URL = frozenset({"created", "sent", "refused", "receipt"})
 
@@ -303,32 +304,54 @@ class Dispatcher:
 
     def _pump(self) -> None:
         """Start attempts while workers are free, one per key in turn."""
-        turns, sending = self._turns, self._sending
-        while self._running and turns and len(sending) < self._workers:
-            lane = turns.popleft()
-            lane.in_turn = False
-            postback = lane.queue.popleft()
-            self._queued -= 1
-            lane.in_flight += 1
-            self.journal.set_state(postback, State.SENDING)
-            sending[postback] = asyncio.create_task(self._deliver(postback, lane))
-            self._take_turn(lane)
+        while self._running and self._turns and len(self._sending) < self._workers:
+            postback, lane = self._next()
+            self._sending[postback] = asyncio.create_task(self._deliver(postback, lane))
+
+    def _next(self) -> tuple[Postback, _Lane]:
+        """The next postback to attempt (there is one: ``_turns`` is not empty), now in flight."""
+        lane = self._turns.popleft()
+        lane.in_turn = False
+        postback = lane.queue.popleft()
+        self._queued -= 1
+        lane.in_flight += 1
+        self.journal.set_state(postback, _SENDING)
+        self._take_turn(lane)
+        return postback, lane
 
     async def _deliver(self, postback: Postback, lane: _Lane) -> None:
-        try:
-            await self._attempt(postback)
-        except Exception as error:  # a bug in the fake: keep it visible, keep delivering others
-            self.journal.set_state(postback, State.FAILED)
-            self._on_error(f"postback #{postback.id}", error)
-        finally:
-            if self._sending.pop(postback, None) is not None:  # not cancelled by a reset
-                lane.in_flight -= 1
-                if lane.queue:
-                    self._take_turn(lane)
-                elif not lane.in_flight and self._lanes.get(lane.key) is lane:
-                    del self._lanes[lane.key]  # nothing left of the key's: its lane goes
-                self._pump()
+        """Attempt the postback, then the next in turn while there is one: a worker goes on from one
+        postback to the next (no task made for each) until none is waiting."""
+        while True:
+            try:
+                await self._attempt(postback)
+            except Exception as error:  # a bug in the fake: keep it visible, keep delivering others
+                self.journal.set_state(postback, State.FAILED)
+                self._on_error(f"postback #{postback.id}", error)
+            except BaseException:  # cancelled, by a reset (which took it out already) or the stop
+                self._landed(postback, lane)
+                self._notify()
+                raise
+            worker = self._landed(postback, lane)
+            if worker is None or not (self._running and self._turns):
+                self._pump()  # the freed worker's place (if nothing waits, nothing starts)
+                self._notify()
+                return
+            postback, lane = self._next()
+            self._sending[postback] = worker
+            self._pump()
             self._notify()
+
+    def _landed(self, postback: Postback, lane: _Lane) -> asyncio.Task[None] | None:
+        """The attempt is over: its worker, free now (None if a reset took the postback out already)."""
+        worker = self._sending.pop(postback, None)
+        if worker is not None:
+            lane.in_flight -= 1
+            if lane.queue:
+                self._take_turn(lane)
+            elif not lane.in_flight and self._lanes.get(lane.key) is lane:
+                del self._lanes[lane.key]  # nothing left of the key's: its lane goes
+        return worker
 
     async def _attempt(self, postback: Postback) -> None:
         number = len(postback.attempts) + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import itertools
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,10 @@ class State(enum.Enum):
     DELIVERED = "delivered"
     FAILED = "failed"
     DROPPED = "dropped"
+
+    # Members are compared by identity, so they may be hashed by it: Enum's own hash is Python code, and
+    # ``state in FINISHED`` runs on every change of every postback.
+    __hash__ = object.__hash__
 
 
 FINISHED = frozenset({State.DELIVERED, State.FAILED, State.DROPPED})
@@ -62,30 +67,15 @@ class Postback:
     duplicate_of: int | None = None
 
 
-# ``state in FINISHED`` as ``id(state) in _FINISHED``: an enum's hash is Python code, run on every change.
-_FINISHED = frozenset(map(id, FINISHED))
-
-
-class _Tally:
-    """One key's postbacks, in the order they were made, and its counts."""
-
-    __slots__ = ("postbacks", "finished", "attempts")
-
-    def __init__(self) -> None:
-        self.postbacks: list[Postback] = []
-        self.finished = 0
-        self.attempts = 0
-
-
 class Journal(Mapping[int, Postback]):
     """Postbacks by id, in the order they were made; by key; and the counts of each key's (and, under
     None, everyone's) finished postbacks and attempts. Only these methods change any of them."""
 
     def __init__(self) -> None:
         self._entries: dict[int, Postback] = {}
-        self._by_key: dict[uuid.UUID, _Tally] = {}
-        self._finished = 0  # everyone's
-        self._attempts = 0
+        self._by_key: dict[uuid.UUID, list[Postback]] = {}
+        self._finished: Counter[uuid.UUID | None] = Counter()
+        self._attempts: Counter[uuid.UUID | None] = Counter()
         self._ids = itertools.count(1)
 
     def __getitem__(self, postback_id: int) -> Postback:
@@ -101,22 +91,17 @@ class Journal(Mapping[int, Postback]):
         self, license_key: uuid.UUID, outgoing: Outgoing, created_at: datetime, duplicate_of: int | None
     ) -> Postback:
         postback = Postback(
-            next(self._ids),
-            outgoing.kind,
-            license_key,
-            outgoing.message_id,
-            outgoing.url,
-            outgoing.body,
-            created_at,
-            State.PENDING,
-            [],
-            duplicate_of,
+            id=next(self._ids),
+            kind=outgoing.kind,
+            license_key=license_key,
+            message_id=outgoing.message_id,
+            url=outgoing.url,
+            body=outgoing.body,
+            created_at=created_at,
+            duplicate_of=duplicate_of,
         )
         self._entries[postback.id] = postback
-        tally = self._by_key.get(license_key)
-        if tally is None:
-            tally = self._by_key[license_key] = _Tally()
-        tally.postbacks.append(postback)
+        self._by_key.setdefault(license_key, []).append(postback)
         return postback
 
     def holds(self, postback: Postback) -> bool:
@@ -129,45 +114,32 @@ class Journal(Mapping[int, Postback]):
     def for_key(self, license_key: uuid.UUID | None) -> list[Postback]:
         if license_key is None:
             return list(self._entries.values())
-        tally = self._by_key.get(license_key)
-        return list(tally.postbacks) if tally is not None else []
+        return list(self._by_key.get(license_key, []))
 
     def set_state(self, postback: Postback, state: State) -> None:
-        now_finished = id(state) in _FINISHED
-        if now_finished != (id(postback.state) in _FINISHED):  # a redelivered postback leaves the finished ones
-            tally = self._by_key.get(postback.license_key)
-            if tally is not None and self.holds(postback):  # else forgotten by a reset: counted nowhere
-                step = 1 if now_finished else -1
-                tally.finished += step
-                self._finished += step
+        was_finished, now_finished = postback.state in FINISHED, state in FINISHED
+        if now_finished != was_finished:  # a redelivered postback leaves the finished ones
+            step = 1 if now_finished else -1
+            self._finished[postback.license_key] += step
+            self._finished[None] += step
         postback.state = state
 
     def record(self, postback: Postback, attempt: Attempt) -> None:
         postback.attempts.append(attempt)
-        tally = self._by_key.get(postback.license_key)
-        if tally is not None and self.holds(postback):
-            tally.attempts += 1
-            self._attempts += 1
+        self._attempts[postback.license_key] += 1
+        self._attempts[None] += 1
 
     def finished(self, license_key: uuid.UUID | None) -> int:
-        if license_key is None:
-            return self._finished
-        tally = self._by_key.get(license_key)
-        return tally.finished if tally is not None else 0
+        return self._finished[license_key]
 
     def attempts(self, license_key: uuid.UUID | None) -> int:
-        if license_key is None:
-            return self._attempts
-        tally = self._by_key.get(license_key)
-        return tally.attempts if tally is not None else 0
+        return self._attempts[license_key]
 
     def forget(self, license_key: uuid.UUID) -> list[Postback]:
         """Drop a key's postbacks and their counts; returns them."""
-        tally = self._by_key.pop(license_key, None)
-        if tally is None:
-            return []
-        for postback in tally.postbacks:
+        dropped = self._by_key.pop(license_key, [])
+        for postback in dropped:
             del self._entries[postback.id]
-        self._finished -= tally.finished
-        self._attempts -= tally.attempts
-        return tally.postbacks
+        self._finished[None] -= self._finished.pop(license_key, 0)
+        self._attempts[None] -= self._attempts.pop(license_key, 0)
+        return dropped
