@@ -22,7 +22,6 @@ from .endpoint import ServiceEndpoint
 from .guard import ControlGuard
 from .inputs import ControlError
 from .service import Service
-from .traffic import Exchange
 
 BODILESS = frozenset({"GET", "HEAD"})  # methods whose requests the fake never reads a body of
 

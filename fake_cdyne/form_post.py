@@ -163,17 +163,25 @@ class FormPoster:
         """POST the form; the answer's status, or PostFailed saying what went wrong."""
         plan = self._plans.get(url) or self._plan(url)
         request = b"%s%d\r\n\r\n%s" % (plan.head, len(body), body)
+        key = plan.key
+        connection = self._take(key)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         try:
-            reused = self._take(plan.key)
-            if reused is not None:
+            while True:
+                if connection is None:
+                    connection = await self._open(key, deadline)
+                waiter: asyncio.Future[int] = loop.create_future()
                 try:
-                    return await self._exchange(plan.key, reused, request, deadline)
-                except _Stale:
-                    pass  # the peer closed a kept-alive connection before our request: a new one
-            fresh = await self._open(plan.key, deadline)
-            return await self._exchange(plan.key, fresh, request, deadline)
+                    connection.begin(waiter, request, deadline)
+                    status = await waiter
+                except BaseException as error:
+                    connection.close()
+                    if isinstance(error, _Stale) and connection.reused:
+                        connection = None  # the peer closed a kept-alive connection before our request: a new one
+                        continue
+                    raise
+                break
         except TimeoutError:
             raise PostFailed(f"timed out after {self.timeout} s") from None
         except _Stale:
@@ -182,6 +190,12 @@ class FormPoster:
             raise PostFailed(f"ConnectError: {error}") from None
         except OSError as error:
             raise PostFailed(f"ReadError: {error}" if str(error) else "ReadError") from None
+        if connection.reusable():
+            connection.reused = True
+            self._idle.setdefault(key, []).append(connection)
+        else:
+            connection.close()
+        return status
 
     def _plan(self, url: str) -> _Plan:
         parts = urlsplit(url)
@@ -223,21 +237,6 @@ class FormPoster:
         except (OSError, ssl.SSLError) as error:
             raise PostFailed(f"ConnectError: {error}") from None
         return connection
-
-    async def _exchange(self, key: _Key, connection: _Connection, request: bytes, deadline: float) -> int:
-        waiter: asyncio.Future[int] = connection.loop.create_future()
-        try:
-            connection.begin(waiter, request, deadline)
-            status = await waiter
-        except BaseException:
-            connection.close()
-            raise
-        if connection.reusable():
-            connection.reused = True
-            self._idle.setdefault(key, []).append(connection)
-        else:
-            connection.close()
-        return status
 
     async def aclose(self) -> None:
         """Close the kept-alive connections and wait (at most a second: TLS waits on the peer) until closed."""

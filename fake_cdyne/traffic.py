@@ -87,8 +87,18 @@ class Exchange:
     that fits is kept without a copy, and the time is read as a number until someone asks for it."""
 
     __slots__ = (
-        "id", "_at", "method", "path", "query", "headers", "body", "body_bytes", "status", "response",
-        "response_bytes", "_forward",
+        "_at",
+        "_forward",
+        "body",
+        "body_bytes",
+        "headers",
+        "id",
+        "method",
+        "path",
+        "query",
+        "response",
+        "response_bytes",
+        "status",
     )  # fmt: skip
 
     def __init__(self, number: int, at: datetime | float, scope: Scope, send: Send) -> None:

@@ -36,7 +36,7 @@ _TO_MESSAGE_URL = frozenset({"created", "sent", "refused", "receipt"})
 class _Lane:
     """One key's share of the workers: its queue, its attempts in flight, and whether it is in line."""
 
-    __slots__ = ("key", "queue", "in_flight", "in_turn")
+    __slots__ = ("in_flight", "in_turn", "key", "queue")
 
     def __init__(self, key: uuid.UUID) -> None:
         self.key = key
