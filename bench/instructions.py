@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import shutil
 import subprocess
@@ -93,8 +92,7 @@ def main() -> None:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("bench/instructions.py needs valgrind: apt-get install valgrind")
     stack, requests, key = default_stack(), arguments.requests, uuid.uuid4()
-    env = {**os.environ}
-    with running("receiver", stack, env) as (_, receiver_url):
+    with running("receiver", stack) as (_, receiver_url):
         postback = SEND_WITH_POSTBACK.format(key=key, url=quote(f"{receiver_url}/cb", safe=""))
         bare = counted("bare", stack, SEND.format(key=key), requests)
         send = counted("fake", stack, SEND.format(key=key), requests)

@@ -121,7 +121,7 @@ CASES = ("sequential", "send", "rate", "status", "ready", "user")
 
 def wrk(url: str, seconds: float, connections: int = CONNECTIONS) -> Load:
     out = subprocess.run(
-        [*pinned(LOAD_CORE), "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
+        [*pinned(LOAD_CORE), "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s", "--latency", url],
         capture_output=True,
         text=True,
         check=True,
