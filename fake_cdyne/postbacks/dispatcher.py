@@ -192,7 +192,11 @@ class Dispatcher:
 
     def reset(self, license_key: uuid.UUID | None) -> None:
         """Forget a key's postbacks (or everyone's), cancelling those queued, retrying or in flight."""
-        keys = {*self.journal.keys_seen(), *self._held_keys, *self._chaos} if license_key is None else {license_key}
+        keys = (
+            {*self.journal.keys_seen(), *self._lanes, *self._held_keys, *self._chaos}
+            if license_key is None
+            else {license_key}
+        )
         for key in keys:
             for postback in self.journal.forget(key):
                 task = self._sending.pop(postback, None)
