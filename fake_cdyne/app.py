@@ -21,6 +21,7 @@ from .config import Config
 from .endpoint import ServiceEndpoint
 from .guard import ControlGuard
 from .inputs import ControlError
+from .messaging.endpoint import messaging_endpoint
 from .service import Service
 
 BODILESS = frozenset({"GET", "HEAD"})  # methods whose requests the fake never reads a body of
@@ -41,9 +42,16 @@ class FakeCdyneApp(Starlette):
         super().__init__(**kwargs)
         self.service = service
         self.endpoint = ServiceEndpoint(service)
+        self.messaging = messaging_endpoint(service)  # /Messaging.svc
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.endpoint.serves(scope["path"]):
+        endpoint = None
+        if scope["type"] == "http":
+            path = scope["path"]
+            endpoint = self.endpoint if self.endpoint.serves(path) else None
+            if endpoint is None and self.messaging.serves(path):
+                endpoint = self.messaging
+        if endpoint is None:
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self
@@ -55,7 +63,7 @@ class FakeCdyneApp(Starlette):
         tracking_send = answer.send  # notes that the answer began (and, in the log, what it was)
 
         try:
-            await self.endpoint.handle(scope, receive, tracking_send)
+            await endpoint.handle(scope, receive, tracking_send)
         except Exception as exc:
             record = self.service.record_error(f"{scope['method']} {scope['path']}", exc)
             if answer.started:

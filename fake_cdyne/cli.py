@@ -24,6 +24,7 @@ from .version import __version__
 OPTION_FIELDS = (
     "host", "port", "send_delay", "manual_clock", "max_message_length", "max_body_bytes", "default_format",
     "extra_dids", "accept_unknown_keys", "scenarios", "tls", "tls_cert", "tls_key", "tls_ca_out",
+    "max_media_bytes",
 )  # fmt: skip
 SCHEMA_NAME = "scenario.schema.json"
 _MODELINE = re.compile(r"\$schema=\S+")  # the editors' pointer to the schema, on a file's first line
@@ -75,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-body-bytes",
         type=int,
         help=f"larger bodies get 413 (default {d.max_body_bytes}) [{_env('max_body_bytes')}]",
+    )
+    run.add_argument(
+        "--max-media-bytes",
+        type=int,
+        help=f"larger media files are refused (default {d.max_media_bytes}) [{_env('max_media_bytes')}]",
     )
     run.add_argument(
         "--default-format",

@@ -7,9 +7,11 @@ postbacks, which is what keeps tests (and pytest-xdist workers) apart.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import difflib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -78,6 +80,8 @@ class IncomingText:
     received_at: datetime
     read: bool
     auto_reply: str | None = None
+    subject: str | None = None  # an MMS's
+    attachments: tuple[int, ...] = ()  # an MMS's parts, as media IDs
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IncomingText:
@@ -152,6 +156,11 @@ class FakeCdyneClient:
     def base_url(self) -> str:
         """The URL to give a CDYNE client instead of ``http://sms2.cdyne.com/sms.svc``."""
         return f"{self.url}/sms.svc"
+
+    @property
+    def messaging_url(self) -> str:
+        """The URL to give a Messaging client instead of ``https://messaging.cdyne.com/Messaging.svc``."""
+        return f"{self.url}/Messaging.svc"
 
     def close(self) -> None:
         self._http.close()
@@ -230,12 +239,36 @@ class FakeCdyneClient:
 
     # ---- the phone's side ----------------------------------------------------------------------
 
-    def incoming(self, from_: str, message: str, to: str | None = None) -> IncomingText:
-        """The phone ``from_`` texts ``message`` back (STOP, RESUME and HELP act as at CDYNE)."""
-        body = {"license_key": self.license_key, "from": from_, "message": message}
+    def incoming(
+        self,
+        from_: str,
+        message: str,
+        to: str | None = None,
+        *,
+        subject: str | None = None,
+        attachments: Sequence[tuple[str, str, bytes]] = (),
+    ) -> IncomingText:
+        """The phone ``from_`` texts ``message`` back (STOP, RESUME and HELP act as at CDYNE); with a
+        ``subject`` or ``attachments`` (file name, MIME type or "" to have it found, bytes), an MMS whose
+        parts become the account's media (ReadIncomingMessages' Attachments, GetMedia)."""
+        body: dict[str, Any] = {"license_key": self.license_key, "from": from_, "message": message}
         if to is not None:
             body["to"] = to
+        if subject is not None:
+            body["subject"] = subject
+        if attachments:
+            body["attachments"] = [
+                {"filename": name, "mime_type": kind, "content_base64": base64.b64encode(content).decode("ascii")}
+                for name, kind, content in attachments
+            ]
         return IncomingText.from_json(self._call("POST", "/incoming", json=body))
+
+    def media(self, media_id: int) -> bytes:
+        """The bytes of one of the key's media files (an MMS part, an upload)."""
+        reply = self._http.get(f"/_fake/media/{media_id}", params={"license_key": self.license_key})
+        if reply.status_code >= 400:
+            raise ControlAPIError(f"GET /_fake/media/{media_id}: {reply.status_code} {reply.text}")
+        return reply.content
 
     def refuse(self, message_id: str, attempts: int = 3) -> SentMessage:
         """The carrier refuses the message (a landline): SMSSent=0 postbacks, then it is cancelled."""
@@ -253,9 +286,17 @@ class FakeCdyneClient:
         suspended: bool | None = None,
         blocked: list[str] | None = None,
         postback_url: str | None = None,
+        short_codes: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Give this key's account its DIDs, suspend it, block numbers, or set its postback URL."""
-        body = {"dids": dids, "suspended": suspended, "blocked": blocked, "postback_url": postback_url}
+        """Give this key's account its DIDs, suspend it, block numbers, set its postback URL, or give it
+        short codes (for Messaging keywords; an empty list: none)."""
+        body = {
+            "dids": dids,
+            "suspended": suspended,
+            "blocked": blocked,
+            "postback_url": postback_url,
+            "short_codes": short_codes,
+        }
         result: dict[str, Any] = self._call(
             "PUT", f"/accounts/{self.license_key}", json={k: v for k, v in body.items() if v is not None}
         )

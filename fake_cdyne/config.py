@@ -29,6 +29,13 @@ class Config:
     manual_clock: bool = False
     max_message_length: int = 1600
     max_body_bytes: int = 1024 * 1024
+    # Messaging media (README, "Media and MMS"): larger files are refused (a null MediaMetadata). URLs given to
+    # CreateMediaFromUrl are fetched only with media_fetch, only from loopback addresses and the hosts in
+    # media_fetch_allowed_hosts ("*": any), within media_fetch_timeout seconds.
+    max_media_bytes: int = 1024 * 1024
+    media_fetch: bool = False
+    media_fetch_allowed_hosts: tuple[str, ...] = ()
+    media_fetch_timeout: float = 5.0
     # Above this a query is 414.
     max_query_bytes: int = 32 * 1024
     # Connections (README, Reliability): a longer request head is 431; one not complete within

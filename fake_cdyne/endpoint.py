@@ -1,4 +1,5 @@
-"""``/sms.svc``: where a request goes (metadata, REST or SOAP) and how its operation's Result is answered.
+"""``/sms.svc`` and ``/Messaging.svc``: where a request goes (metadata, REST or SOAP) and how its
+operation's Result is answered.
 
 Paths match without regard to case, as on CDYNE's IIS host. A surface parses the request into a
 ``Call`` (or refuses it); the operation runs and returns a ``Result``; the endpoint then plays the
@@ -9,6 +10,8 @@ messages the call created, so no postback can beat the response that created its
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -21,71 +24,104 @@ from .errors import RequestError
 from .exchange import Call, error_page
 from .faults import play_fault
 from .operations import Result
+from .registry import Registry
 from .service import Service
 from .sms2 import SMS2
 
-PATH = "/sms.svc"
-SECURE_PREFIX, PREFIX = f"{PATH}/securerest/", f"{PATH}/"
+
+@dataclass(frozen=True, slots=True)
+class Surface:
+    """What one ``.svc`` serves: its path, its operation table, its metadata documents (the one named
+    by the query's lower-cased ``wsdl``/``xsd``/``disco`` values at a base URL, or None) and how its
+    types cross REST and SOAP."""
+
+    path: str  # as the service spells it ("/sms.svc", "/Messaging.svc"); requests match it in any case
+    title: str
+    registry: Registry
+    document: Callable[[dict[str, str], str], str | None]
+    rest: rest.RestTypes = rest.SMS2_REST
+    soap: soap.SoapTypes = soap.SMS2_SOAP
 
 
-def metadata(service: Service, request: Request) -> Response:
-    """``/sms.svc``: the WSDL, its import, the schemas, the disco document, or a help page."""
-    base = f"{str(request.base_url).rstrip('/')}{PATH}"
+def _sms2_document(wanted: dict[str, str], base: str) -> str | None:
+    if "wsdl" in wanted:
+        name = wanted["wsdl"].lower()
+        return wsdl.main_wsdl(base, base) if not name else wsdl.wsdl0(base) if name == "wsdl0" else None
+    if "xsd" in wanted:
+        name = wanted["xsd"].lower()
+        return wsdl.schema(name, base) if name in wsdl.XSD_NAMES else None
+    return wsdl.disco(base)
+
+
+SMS2_SURFACE = Surface("/sms.svc", "sms", SMS2, _sms2_document)
+_METADATA = ("wsdl", "xsd", "disco")
+
+
+def metadata(service: Service, request: Request, surface: Surface = SMS2_SURFACE) -> Response:
+    """The service's path alone: the WSDL, its import, the schemas, the disco document (sms2), or a page."""
+    base = f"{str(request.base_url).rstrip('/')}{surface.path}"
     try:
         wanted = Query(request.scope["query_string"], limit=service.config.max_query_bytes).values
     except RequestError as error:
         return error_page(error.status, error.title, error.detail)
-    document = None
-    if "wsdl" in wanted:
-        name = wanted["wsdl"].lower()
-        document = wsdl.main_wsdl(base, base) if not name else wsdl.wsdl0(base) if name == "wsdl0" else None
-    elif "xsd" in wanted:
-        name = wanted["xsd"].lower()
-        document = wsdl.schema(name, base) if name in wsdl.XSD_NAMES else None
-    elif "disco" in wanted:
-        document = wsdl.disco(base)
-    else:
+    if not any(name in wanted for name in _METADATA):
+        title = surface.title
         page = (
-            f"<html><head><title>sms Service</title></head><body><h1>sms Service</h1><p>fake-cdyne serves "
-            f'CDYNE SMS Notify! here. WSDL: <a href="{base}?wsdl">{base}?wsdl</a>. REST: {base}/&lt;Operation&gt;; '
+            f"<html><head><title>{title} Service</title></head><body><h1>{title} Service</h1><p>fake-cdyne serves "
+            f'CDYNE {title} here. WSDL: <a href="{base}?wsdl">{base}?wsdl</a>. REST: {base}/&lt;Operation&gt;; '
             f"SOAP 1.1: {base}/Soap; SOAP 1.2: {base}/WS.</p></body></html>"
         )
         return Response(page, media_type="text/html; charset=utf-8")
+    document = surface.document(wanted, base)
     if document is None:
         return error_page(404, "Not Found", "There is no such metadata document: try ?wsdl or ?xsd=xsd0 to xsd3.")
     return Response(document, media_type="text/xml; charset=utf-8")
 
 
 class ServiceEndpoint:
-    """Everything under /sms.svc."""
+    """Everything under one service's path (``/sms.svc`` unless another ``Surface`` is given)."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, surface: Surface = SMS2_SURFACE) -> None:
         self.service = service
+        self.surface = surface
+        self.path = surface.path.lower()
+        self.prefix, self.secure_prefix = f"{self.path}/", f"{self.path}/securerest/"
 
-    @staticmethod
-    def serves(path: str) -> bool:
+    def serves(self, path: str) -> bool:
         lowered = path.lower()
-        return lowered == PATH or lowered.startswith(PREFIX)
+        return lowered == self.path or lowered.startswith(self.prefix)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
         lowered = path.lower()
-        if lowered == PATH:
-            await metadata(self.service, Request(scope, receive))(scope, receive, send)
+        surface = self.surface
+        if lowered == self.path:
+            await metadata(self.service, Request(scope, receive), surface)(scope, receive, send)
             return
-        prefix = SECURE_PREFIX if lowered.startswith(SECURE_PREFIX) else PREFIX
+        prefix = self.secure_prefix if lowered.startswith(self.secure_prefix) else self.prefix
         name = path[len(prefix) :]
-        version = soap.ENDPOINTS.get(name.strip("/").lower()) if prefix == PREFIX else None
+        version = soap.ENDPOINTS.get(name.strip("/").lower()) if prefix == self.prefix else None
+        config = self.service.config
         call = (
-            await soap.prepare(SMS2, self.service.config, Request(scope, receive), version)
+            await soap.prepare(surface.registry, config, Request(scope, receive), version, surface.soap)
             if version is not None
-            else await rest.prepare(SMS2, self.service.config, scope, receive, name)
+            else await rest.prepare(surface.registry, config, scope, receive, name, surface.rest)
         )
         if isinstance(call, Response):  # refused before reaching an operation
             await call(scope, receive, send)
             return
-        result: Result[Any] = getattr(self.service.operations, call.operation.method)(*call.args)
-        await self.answer(call, result, scope, receive, send)
+        await self.answer(call, self.run(call), scope, receive, send)
+
+    def run(self, call: Call) -> Result[Any]:
+        """The operation's method: on ``Operations`` (sms2's), or dotted on ``MessagingOperations``."""
+        method = call.operation.method
+        if "." in method:
+            part, _, method = method.partition(".")
+            target = getattr(self.service.messaging, part)
+        else:
+            target = self.service.operations
+        result: Result[Any] = getattr(target, method)(*call.args)
+        return result
 
     async def answer(self, call: Call, result: Result[Any], scope: Scope, receive: Receive, send: Send) -> None:
         if result.fault is not None:

@@ -10,6 +10,8 @@ in a string (it could be stored, but never answered again).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import uuid
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .errors import RequestError
-from .values import normalise_phone, parse_guid
+from .values import is_short_code, normalise_phone, parse_guid
 
 T = TypeVar("T")
 
@@ -195,6 +197,21 @@ class Phones(Kind[list[str]]):
         return {"type": "array", "items": {"type": "string"}, "minItems": 0 if self.empty else 1}
 
 
+class ShortCodes(Kind[list[str]]):
+    """A list of short codes (5 or 6 digits, as strings)."""
+
+    def describe(self) -> str:
+        return "a list of short codes (strings of 5 or 6 digits)"
+
+    def read(self, name: str, value: object) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(item, str) and is_short_code(item) for item in value):
+            raise self.refuse(name, value)
+        return list(value)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{5,6}$"}}
+
+
 class Object(Kind[dict[str, Any]]):
     def describe(self) -> str:
         return "an object"
@@ -208,11 +225,52 @@ class Object(Kind[dict[str, Any]]):
         return {"type": "object"}
 
 
+class Attachments(Kind[list[tuple[str, str, bytes]]]):
+    """An incoming MMS's parts: ``[{"filename", "mime_type" (optional), "content_base64"}]``, as (file
+    name, MIME type or "", bytes)."""
+
+    most = 20
+
+    def describe(self) -> str:
+        return f'a list of at most {self.most} objects {{"filename", "mime_type", "content_base64"}}'
+
+    def read(self, name: str, value: object) -> list[tuple[str, str, bytes]]:
+        if not isinstance(value, list) or len(value) > self.most:
+            raise self.refuse(name, value)
+        parts: list[tuple[str, str, bytes]] = []
+        for index, part in enumerate(value):
+            where = f"{name}[{index}]"
+            if not isinstance(part, dict):
+                raise self.refuse(where, part)
+            file_name = TEXT.read(f"{where}.filename", part.get("filename"))
+            kind = TEXT.read(f"{where}.mime_type", part.get("mime_type", ""))
+            encoded = TEXT.read(f"{where}.content_base64", part.get("content_base64"))
+            try:
+                content = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError):
+                raise ControlError(f"{where}.content_base64 is not Base64: {_shown(encoded)}") from None
+            parts.append((file_name, kind, content))
+        return parts
+
+    def schema(self) -> dict[str, Any]:
+        part = {
+            "type": "object",
+            "required": ["filename", "content_base64"],
+            "properties": {
+                "filename": {"type": "string"},
+                "mime_type": {"type": "string", "description": "by default from the file name, then the bytes"},
+                "content_base64": {"type": "string", "contentEncoding": "base64"},
+            },
+        }
+        return {"type": "array", "maxItems": self.most, "items": part}
+
+
 KEY = Key()
 FLAG = Flag()
 TEXT = Text()
 PHONE = Phone()
 OBJECT = Object()
+ATTACHMENTS = Attachments()
 SECONDS = Number(YEAR, note=" (a year)")  # spans of the fake's time: the manual clock, chaos delays
 WAIT = Number(3600, note=" (an hour)")  # a long poll's real time
 COUNT = Whole(MAX_COUNT)

@@ -147,8 +147,18 @@ class Lifecycle:
         if account is not None:
             self._announce(LifeEvent("receipt", account, message=message, code=code, description=description))
 
-    def receive(self, account: Account, from_number: str, text: str, to_number: str | None) -> Received:
-        """A phone texts one of the account's numbers: store it, match it, act on keywords."""
+    def receive(
+        self,
+        account: Account,
+        from_number: str,
+        text: str,
+        to_number: str | None,
+        *,
+        subject: str | None = None,
+        attachments: tuple[int, ...] = (),
+    ) -> Received:
+        """A phone texts one of the account's numbers: store it, match it, act on keywords. An MMS has
+        a ``subject`` and ``attachments`` (MediaIds of the account's media, already stored)."""
         matched = account.last_to.get(from_number)
         incoming = IncomingMessage(
             id=new_id(),
@@ -158,6 +168,8 @@ class Lifecycle:
             text=text,
             received_at=quantise(self.scheduler.clock.now()),
             matched_message_id=matched.id if matched else EMPTY_GUID,
+            subject=subject,
+            attachments=attachments,
         )
         self.store.add_incoming(account, incoming)
         if matched is not None:

@@ -98,6 +98,8 @@ class IncomingMessage:
     matched_message_id: uuid.UUID = EMPTY_GUID
     read: bool = False
     auto_reply: str | None = None  # what CDYNE texted back to the phone (STOP, RESUME, HELP)
+    subject: str | None = None  # an MMS's subject
+    attachments: tuple[int, ...] = ()  # an MMS's parts: MediaIds of the key (messaging/media.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,8 @@ SCHEMAS: dict[str, Any] = {
             "received_at": TIME,
             "read": {"type": "boolean"},
             "auto_reply": {"type": ["string", "null"]},
+            "subject": {"type": ["string", "null"]},
+            "attachments": {"type": "array", "items": {"type": "integer"}},
         },
     },
     "Message": {
@@ -95,6 +97,7 @@ SCHEMAS: dict[str, Any] = {
             "postback_url": {"type": ["string", "null"]},
             "suspended": {"type": "boolean"},
             "blocked": {"type": "array", "items": {"type": "string"}},
+            "short_codes": {"type": "array", "items": {"type": "string"}},
             "messages": {"type": "integer"},
             "unread": {"type": "integer"},
         },

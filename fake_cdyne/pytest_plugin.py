@@ -107,7 +107,8 @@ def _caused_by(error: dict[str, str], requests: list[RecordedRequest], postbacks
 
 @pytest.fixture
 def fake_cdyne(request: pytest.FixtureRequest, fake_cdyne_url: str) -> Iterator[FakeCdyneClient]:
-    """A fake CDYNE account of the test's own: point your code at ``fake_cdyne.base_url``."""
+    """A fake CDYNE account of the test's own: point your code at ``fake_cdyne.base_url`` (sms2) or
+    ``fake_cdyne.messaging_url`` (the Messaging API)."""
     from .client import FakeCdyneClient
 
     with FakeCdyneClient(fake_cdyne_url, token=os.environ.get(TOKEN_VARIABLE)) as client:

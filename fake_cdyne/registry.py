@@ -46,6 +46,7 @@ class Operation:
     method: str  # the Operations method that runs it, taking ``params`` in order
     sends: bool = False  # creates messages: the scenario shorthand "send" matches it
     contract: str = "Isms"  # the port type its SOAP action names
+    path: str = ""  # its REST path when not its name: a WebPost twin shares its GET twin's path (POST)
 
     @property
     def signature(self) -> tuple[Param, ...]:
@@ -67,10 +68,16 @@ class Registry:
     operations: tuple[Operation, ...]
     _by_lower: dict[str, Operation] = field(init=False, repr=False, compare=False)
     _by_action: dict[str, Operation] = field(init=False, repr=False, compare=False)
+    _by_path: dict[str, tuple[Operation, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_lower", {op.name.lower(): op for op in self.operations})
         object.__setattr__(self, "_by_action", {self.action(op): op for op in self.operations})
+        paths: dict[str, tuple[Operation, ...]] = {}
+        for op in self.operations:
+            for path in dict.fromkeys((op.name.lower(), (op.path or op.name).lower())):
+                paths[path] = (*paths.get(path, ()), op)
+        object.__setattr__(self, "_by_path", paths)
         if len(self._by_lower) != len(self.operations):
             raise ValueError(f"{self.service}: two operations share a name")
 
@@ -84,6 +91,10 @@ class Registry:
     def named(self, name: str) -> Operation | None:
         """By name, matched without regard to case (REST paths, scenario files)."""
         return self._by_lower.get(name.lower())
+
+    def at_path(self, name: str) -> tuple[Operation, ...]:
+        """The operations a REST path names, without regard to case: its own, and a WebPost twin's."""
+        return self._by_path.get(name.lower(), ())
 
     def exactly(self, name: str) -> Operation | None:
         """By name as XML spells it (case matters)."""

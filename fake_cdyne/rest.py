@@ -2,13 +2,14 @@
 
 Operation names match case-insensitively, as on CDYNE's IIS host. A GET operation's parameters come
 from the query string, a POST operation's one parameter from the body (XML or JSON by its
-Content-Type); the answer is rendered in the format the client negotiated.
+Content-Type); the answer is rendered in the format the client negotiated. How each type is read and
+written is the service's ``RestTypes``: sms2's here, Messaging's in ``messaging/endpoint.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope
@@ -29,6 +30,7 @@ from .registry import (
     SMS_RESPONSES,
     STRING,
     Operation,
+    Param,
     Registry,
 )
 
@@ -62,33 +64,79 @@ def _query_argument(query: Query, name: str, type_: str, hint: bool) -> Any:
     return query.text(name)
 
 
-async def _arguments(operation: Operation, config: Config, scope: Scope, receive: Receive) -> tuple[Any, ...]:
+class RestTypes(Protocol):
+    """How one service's parameter and result types cross REST: a GET parameter from the query, a POST
+    parameter from the body in a format, a result type's renderer in a format, and the page refusing
+    a request."""
+
+    def argument(self, query: Query, param: Param) -> Any: ...
+
+    def body(self, parser: Codec, param: Param, data: bytes) -> Any: ...
+
+    def renderer(self, codec: Codec, result: str) -> Callable[[Any], bytes]: ...
+
+    def refusal(self, error: RequestError) -> Response: ...
+
+
+class Sms2Rest:
+    """sms2's types: GUID and string parameters, SMSAdvancedRequest bodies, its four result types."""
+
+    renders = frozenset(_RENDER[xml_codec])
+    reads = frozenset(_BODIES)
+
+    @staticmethod
+    def argument(query: Query, param: Param) -> Any:
+        return _query_argument(query, param.name, param.type, param.hint)
+
+    @staticmethod
+    def body(parser: Codec, param: Param, data: bytes) -> Any:
+        return _BODIES[param.type](parser, data)
+
+    @staticmethod
+    def renderer(codec: Codec, result: str) -> Callable[[Any], bytes]:
+        return _RENDER[codec][result]
+
+    @staticmethod
+    def refusal(error: RequestError) -> Response:
+        return error_page(error.status, error.title, error.detail)
+
+
+SMS2_REST = Sms2Rest()
+
+
+async def _arguments(
+    operation: Operation, types: RestTypes, config: Config, scope: Scope, receive: Receive
+) -> tuple[Any, ...]:
     query = Query(scope["query_string"], limit=config.max_query_bytes)
     body = operation.body
     if body is None:
-        return tuple(_query_argument(query, p.name, p.type, p.hint) for p in operation.params)
+        return tuple(types.argument(query, p) for p in operation.params)
     parser = body_codec(header(scope, b"content-type"))
     data = await read_body(receive, header(scope, b"content-length"), config.max_body_bytes)
-    return (_BODIES[body.type](parser, data),)
+    return (types.body(parser, body, data),)
 
 
-async def prepare(registry: Registry, config: Config, scope: Scope, receive: Receive, name: str) -> Call | Response:
+async def prepare(
+    registry: Registry, config: Config, scope: Scope, receive: Receive, name: str, types: RestTypes = SMS2_REST
+) -> Call | Response:
     """The call a REST request makes, or the error page that refuses it."""
-    operation = registry.named(name.strip("/"))
-    if operation is None:
+    operations = registry.at_path(name.strip("/"))
+    if not operations:
         names = ", ".join(registry.names)
         return error_page(404, "Endpoint not found", f"No operation '{name}'. The operations are: {names}.")
     method = scope["method"]
-    if method != operation.verb:
+    operation = next((op for op in operations if op.verb == method), None)
+    if operation is None:
+        verbs = ", ".join(op.verb for op in operations)
         return error_page(
             405,
             "Method not allowed",
-            f"{operation.name} takes {operation.verb}, not {method}.",
-            headers={"Allow": operation.verb},
+            f"{operations[0].name} takes {verbs}, not {method}.",
+            headers={"Allow": verbs},
         )
     codec = negotiate(header(scope, b"accept"), header(scope, b"content-type"), config.default_format)
     try:
-        args = await _arguments(operation, config, scope, receive)
+        args = await _arguments(operation, types, config, scope, receive)
     except RequestError as error:
-        return error_page(error.status, error.title, error.detail)
-    return Call(operation, args, _RENDER[codec][operation.result], codec.media_type, codec)
+        return types.refusal(error)
+    return Call(operation, args, types.renderer(codec, operation.result), codec.media_type, codec)

@@ -46,6 +46,7 @@ from .scenario_yaml import (
     parse,
     read_text,
 )
+from .values import is_short_code
 
 __all__ = [
     "MAX_DEPTH", "MAX_PATTERN_LENGTH", "MAX_RETRIES", "MAX_SCENARIO_BYTES", "MAX_SECONDS", "MAX_TIMES",
@@ -63,7 +64,7 @@ _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # its own errors are reported as problems, not logged to stderr
 
 TOP_KEYS = ("name", "description", "accept_unknown_keys", "strict", "accounts", "defaults", "carrier", "rules")
-ACCOUNT_KEYS = ("license_key", "dids", "suspended", "blocked", "postback_url")
+ACCOUNT_KEYS = ("license_key", "dids", "suspended", "blocked", "postback_url", "short_codes")
 DEFAULT_KEYS = (
     "send_delay", "max_message_length", "default_format", "postback_retries", "postback_backoff",
     "postback_timeout",
@@ -132,9 +133,22 @@ def _account(check: Checker, item: Any, path: KeyPath, for_key: uuid.UUID | None
         blocked = tuple(n for i, b in enumerate(items) if (n := check.phone(b, (*path, "blocked", i))))
     suspended = check.boolean(fields["suspended"], (*path, "suspended")) if "suspended" in fields else None
     url = check.text(fields["postback_url"], (*path, "postback_url")) if "postback_url" in fields else None
+    short_codes = None
+    if "short_codes" in fields:
+        items = check.sequence(fields["short_codes"], (*path, "short_codes"), "short codes")
+        read = [_short_code(check, item, (*path, "short_codes", i)) for i, item in enumerate(items)]
+        short_codes = tuple(code for code in read if code)
     if key is None:
         return None
-    return AccountSpec(key, tuple(d for d in dids if d), suspended, blocked, url)
+    return AccountSpec(key, tuple(d for d in dids if d), suspended, blocked, url, short_codes)
+
+
+def _short_code(check: Checker, value: Any, path: KeyPath) -> str | None:
+    text = check.text(value, path)
+    if text is not None and not is_short_code(text):
+        check.problem(path, f"{text!r} is not a short code (5 or 6 digits)")
+        return None
+    return text
 
 
 def _defaults(check: Checker, value: Any, path: KeyPath) -> dict[str, object]:

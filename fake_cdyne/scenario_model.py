@@ -132,6 +132,7 @@ class AccountSpec:
     suspended: bool | None = None
     blocked: tuple[str, ...] | None = None
     postback_url: str | None = None
+    short_codes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

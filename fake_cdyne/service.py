@@ -20,6 +20,7 @@ from .clock import ManualClock, Scheduler, SystemClock
 from .config import Config
 from .events import EventHub
 from .lifecycle import Lifecycle
+from .messaging.operations import MessagingOperations
 from .operations import Operations
 from .postbacks import Dispatcher, StopReport
 from .scenario_files import load_scenarios
@@ -72,6 +73,7 @@ class Service:
         self.lifecycle.listeners.append(self.postbacks.on_life_event)
         self.lifecycle.listeners.append(lambda event: self.events.publish(event.kind, event.account.license_key))
         self._declare(account for scenario in scenarios for account in scenario.accounts)
+        self.messaging = MessagingOperations(self)  # last: its parts may read any of the above
 
     def _declare(self, accounts: Iterable[AccountSpec]) -> None:
         for spec in accounts:
@@ -81,6 +83,7 @@ class Service:
                 suspended=spec.suspended,
                 blocked=spec.blocked,
                 postback_url=spec.postback_url,
+                short_codes=list(spec.short_codes) if spec.short_codes is not None else None,
             )
 
     def install_scenario(self, license_key: uuid.UUID, scenario: Scenario) -> None:

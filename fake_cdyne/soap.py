@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,6 +33,7 @@ from .registry import (
     SMS_RESPONSES,
     STRING,
     Operation,
+    Param,
     Registry,
 )
 from .values import parse_guid
@@ -197,9 +198,18 @@ _ARGUMENTS: dict[str, Callable[[dict[str, Any], str], Any]] = {
 }
 
 
-def arguments(operation: Operation, fields: dict[str, Any]) -> tuple[Any, ...]:
+class SoapTypes(Protocol):
+    """How one service's types cross SOAP: a wrapper child as an argument, a value as ``<OpResult>``."""
+
+    def argument(self, fields: dict[str, Any], param: Param) -> Any: ...
+
+    def result(self, element: str, type_: str, value: Any) -> str: ...
+
+
+def arguments(operation: Operation, fields: dict[str, Any], types: SoapTypes | None = None) -> tuple[Any, ...]:
     """The wrapper's children as the operation's arguments, in signature order."""
-    return tuple(_ARGUMENTS[p.type](fields, p.name) for p in operation.signature)
+    read = (types or SMS2_SOAP).argument
+    return tuple(read(fields, p) for p in operation.signature)
 
 
 def _responses(items: Any) -> str:
@@ -217,20 +227,36 @@ _MEMBERS: dict[str, Callable[[Any], str]] = {
 }
 
 
-def render_result(namespace: str, operation: Operation, value: Any) -> str:
+class Sms2Soap:
+    """sms2's types: GUID, string and SMSAdvancedRequest arguments, its four result types."""
+
+    @staticmethod
+    def argument(fields: dict[str, Any], param: Param) -> Any:
+        return _ARGUMENTS[param.type](fields, param.name)
+
+    @staticmethod
+    def result(element: str, type_: str, value: Any) -> str:
+        if type_ == BOOLEAN:
+            return f"<{element}>{'true' if value else 'false'}</{element}>"
+        inner = _MEMBERS[type_](value)
+        opening = f'<{element} xmlns:i="{XSI_NS}"'
+        return f"{opening}>{inner}</{element}>" if inner else f"{opening}/>"
+
+
+SMS2_SOAP = Sms2Soap()
+
+
+def render_result(namespace: str, operation: Operation, value: Any, types: SoapTypes | None = None) -> str:
     """``<OpResponse><OpResult>``: the value in CDYNE's member order."""
     name = operation.name
-    if operation.result == BOOLEAN:
-        result_element = f"<{name}Result>{'true' if value else 'false'}</{name}Result>"
-        return f'<{name}Response xmlns="{namespace}">{result_element}</{name}Response>'
-    inner = _MEMBERS[operation.result](value)
-    opening = f'<{name}Result xmlns:i="{XSI_NS}"'
-    wrapped = f"{opening}>{inner}</{name}Result>" if inner else f"{opening}/>"
-    return f'<{name}Response xmlns="{namespace}">{wrapped}</{name}Response>'
+    result = (types or SMS2_SOAP).result(f"{name}Result", operation.result, value)
+    return f'<{name}Response xmlns="{namespace}">{result}</{name}Response>'
 
 
-def _answer(registry: Registry, version: Version, operation: Operation, relates_to: str | None, value: Any) -> bytes:
-    body = render_result(registry.namespace, operation, value)
+def _answer(
+    registry: Registry, types: SoapTypes, version: Version, operation: Operation, relates_to: str | None, value: Any
+) -> bytes:
+    body = render_result(registry.namespace, operation, value, types)
     return envelope(version, body, f"{registry.action(operation)}Response", relates_to)
 
 
@@ -275,7 +301,9 @@ def _media_and_action(content_type: str | None) -> tuple[str, str | None]:
     return media.strip().lower(), action
 
 
-async def prepare(registry: Registry, config: Config, request: Request, version: Version) -> Call | Response:
+async def prepare(
+    registry: Registry, config: Config, request: Request, version: Version, types: SoapTypes | None = None
+) -> Call | Response:
     """The call one SOAP request at the endpoint of ``version`` makes, or the answer that refuses it."""
     if request.method != "POST":
         return Response(f"SOAP {version.name} endpoint: POST an envelope.", 405, headers={"Allow": "POST"})
@@ -293,14 +321,14 @@ async def prepare(registry: Registry, config: Config, request: Request, version:
         body = await read_body(request.receive, request.headers.get("content-length"), config.max_body_bytes)
         parsed = parse_envelope(registry, body, version, action, config.soap12_require_addressing)
         relates_to = parsed.message_id
-        args = arguments(parsed.operation, parsed.fields)
+        args = arguments(parsed.operation, parsed.fields, types)
     except RequestError as error:
         if error.status != 400:
             return Response(error.detail, error.status, media_type="text/plain; charset=utf-8")
         return _fault(version, _deserialization(error.detail), relates_to)
     except SoapFault as fault:
         return _fault(version, fault, relates_to)
-    render = functools.partial(_answer, registry, version, parsed.operation, relates_to)
+    render = functools.partial(_answer, registry, types or SMS2_SOAP, version, parsed.operation, relates_to)
     codec = negotiate(request.headers.get("accept"), request.headers.get("content-type"), "xml")
     return Call(parsed.operation, args, render, f"{version.media}; charset=utf-8", codec)
 

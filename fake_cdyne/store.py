@@ -13,8 +13,14 @@ import itertools
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from .messaging.media_store import MediaStore
 from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, RefusedSend
+
+if TYPE_CHECKING:
+    from .messaging.keywords import KeywordBook
+    from .messaging.postback_settings import SettingsBook
 
 # Fictional NANP numbers (555-0100 to 555-0199), in CDYNE's home area code.
 TEST_DID_PREFIX = "1757555"
@@ -23,6 +29,11 @@ TEST_DID_PREFIX = "1757555"
 def test_did(license_key: uuid.UUID) -> str:
     """The sending number an auto-created account gets: stable for a given key."""
     return f"{TEST_DID_PREFIX}{100 + license_key.int % 100:04d}"
+
+
+def test_short_code(license_key: uuid.UUID) -> str:
+    """The short code an auto-created account gets (for keywords): six digits, stable for a given key."""
+    return f"{100000 + license_key.int % 900000}"
 
 
 @dataclass(slots=True, eq=False)
@@ -35,6 +46,10 @@ class Account:
     suspended: bool = False
     # Where texts that match no message (or a message without a postback URL) are posted.
     postback_url: str | None = None
+    short_codes: list[str] = field(default_factory=list)
+    # The Messaging API's state of the account, kept by the modules named (created on first use).
+    keywords: KeywordBook | None = None
+    postback_settings: SettingsBook | None = None
     _blocked: set[str] = field(default_factory=set)
     _messages: list[Message] = field(default_factory=list)
     _by_reference: dict[str, list[Message]] = field(default_factory=dict)
@@ -86,6 +101,7 @@ class Store:
         self.accept_unknown_keys = accept_unknown_keys
         self._accounts: dict[uuid.UUID, Account] = {}
         self._messages: dict[uuid.UUID, Message] = {}
+        self.media = MediaStore()  # the Messaging API's media files, by key (messaging/media_store.py)
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -129,7 +145,9 @@ class Store:
         found = self._accounts.get(license_key)
         if found is not None or license_key == EMPTY_GUID or not self.accept_unknown_keys:
             return found
-        account = Account(license_key, [test_did(license_key), *self.extra_dids])
+        account = Account(
+            license_key, [test_did(license_key), *self.extra_dids], short_codes=[test_short_code(license_key)]
+        )
         self._accounts[license_key] = account
         return account
 
@@ -141,17 +159,21 @@ class Store:
         suspended: bool | None = None,
         blocked: Iterable[str] | None = None,
         postback_url: str | None = None,
+        short_codes: list[str] | None = None,
     ) -> Account:
         """Create or update an account explicitly (a test's or a scenario's setup). None leaves a setting
-        as it is; an empty ``postback_url`` clears it."""
+        as it is; an empty ``postback_url`` clears it, an empty ``short_codes`` leaves the account none."""
         if license_key == EMPTY_GUID:
             raise ValueError("the empty GUID is never a valid license key")
         account = self._accounts.get(license_key)
         if account is None:
             account = Account(license_key, dids or [test_did(license_key), *self.extra_dids])
+            account.short_codes = [test_short_code(license_key)]
             self._accounts[license_key] = account
         elif dids:
             account.dids = dids
+        if short_codes is not None:
+            account.short_codes = short_codes
         if suspended is not None:
             account.suspended = suspended
         if blocked is not None:
@@ -217,6 +239,7 @@ class Store:
 
     def reset(self, license_key: uuid.UUID | None = None) -> None:
         """Forget everything, or one account and its messages."""
+        self.media.reset(license_key)
         if license_key is None:
             self._accounts.clear()
             self._messages.clear()

@@ -1,4 +1,4 @@
-"""Parsing of the scalar values clients send: GUIDs, phone numbers, booleans."""
+"""Parsing of the scalar values clients send: GUIDs, phone numbers, short codes, booleans."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ def normalise_phone(text: str) -> str | None:
     if digits.startswith("011") and 7 <= len(digits) - 3 <= 15:
         return digits
     return None
+
+
+def is_short_code(text: str) -> bool:
+    """A short code as CDYNE's keywords name it: 5 or 6 digits (US short codes)."""
+    return len(text) in (5, 6) and text.isascii() and text.isdigit()
 
 
 def parse_bool(text: str) -> bool:

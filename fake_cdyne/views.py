@@ -26,6 +26,8 @@ def incoming_json(incoming: IncomingMessage) -> dict[str, Any]:
         "received_at": iso(incoming.received_at),
         "read": incoming.read,
         "auto_reply": incoming.auto_reply,
+        "subject": incoming.subject,
+        "attachments": list(incoming.attachments),
     }
 
 
@@ -74,6 +76,7 @@ def account_json(account: Account) -> dict[str, Any]:
         "postback_url": account.postback_url,
         "suspended": account.suspended,
         "blocked": sorted(account.blocked),
+        "short_codes": account.short_codes,
         "messages": len(account.messages),
         "unread": len(account.unread),
     }

@@ -159,6 +159,7 @@ OPTION_SAMPLES: dict[str, tuple[list[str], str]] = {
     "manual_clock": (["--manual-clock"], "true"),
     "max_message_length": (["--max-message-length", "200"], "200"),
     "max_body_bytes": (["--max-body-bytes", "5000"], "5000"),
+    "max_media_bytes": (["--max-media-bytes", "5000"], "5000"),
     "default_format": (["--default-format", "json"], "json"),
     "extra_dids": (["--extra-did", "17575550199", "--extra-did", "17575550100"], "17575550199,17575550100"),
     "accept_unknown_keys": (["--refuse-unknown-keys"], "false"),

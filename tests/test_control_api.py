@@ -44,7 +44,7 @@ def test_the_readme_names_every_control_route() -> None:
     section = readme.split("### The control API", 1)[1].split("\n#", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     named = {found for row in rows for found in re.findall(r"`((?:GET|POST|PUT|DELETE) /_fake/[^`?]*)", row)}
-    written = {"{license_key}": "K", "{message_id}": "ID"}
+    written = {"{license_key}": "K", "{message_id}": "ID", "{media_id}": "ID"}
     declared = {f"{r.method} /_fake" + re.sub(r"{\w+}", lambda m: written[m[0]], r.path) for r in TABLE}
     assert declared - named == set()
 

@@ -6,6 +6,7 @@ a missing browser a failure. Screenshots go to $FAKE_CDYNE_ARTIFACTS, or test-ar
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import threading
@@ -425,3 +426,23 @@ def test_a_rebound_name_gets_nothing_and_the_page_names_the_setting(browser: Bro
     status = page.evaluate("fetch('/_fake/messages').then((response) => response.status)")
     assert status == 421
     context.close()
+
+
+def test_an_mms_shows_its_subject_and_attachments(page: Page, http: httpx.Client, key: str) -> None:
+    show_only(page, key)
+    png = bytes.fromhex("89504e470d0a1a0a") + bytes(62)  # a PNG signature: 70 bytes
+    part = {"filename": "cat.png", "content_base64": base64.b64encode(png).decode()}
+    body = {"license_key": key, "from": "17575449597", "message": "Look", "subject": "Our cat", "attachments": [part]}
+    http.post("/_fake/incoming", json=body).raise_for_status()
+    row(page, key, "17575449597").click()
+    bubble = texts(page).locator("li.text.in")
+    expect(bubble.locator(".subject")).to_have_text("Our cat")
+    expect(bubble.locator(".body")).to_have_text("Look")
+    attachments = bubble.get_by_role("list", name="Attachments")
+    expect(attachments).to_contain_text("cat.png · image/png · 70 bytes")
+    link = attachments.get_by_role("link", name="cat.png")
+    expect(link).to_have_attribute("href", re.compile(rf"^/_fake/media/\d+\?license_key={key}$"))
+    href = link.get_attribute("href")
+    assert href is not None
+    assert http.get(href).content == png
+    shot(page, "inbox-mms.png")

@@ -1,5 +1,6 @@
-"""The operation table (fake_cdyne/sms2.py) is the one list: every surface agrees with it, and it agrees
-with CDYNE's own schema of the service (the XSD the fake serves, copied from the live service)."""
+"""The operation tables (fake_cdyne/sms2.py, fake_cdyne/messaging/table.py) are the one list: every
+surface agrees with them, and they agree with CDYNE's own schema of each service (the XSD the fake
+serves, copied from the live service)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fake_cdyne import wsdl
+from fake_cdyne import Config, wsdl
+from fake_cdyne.messaging.endpoint import document as messaging_document
+from fake_cdyne.messaging.table import MESSAGING
 from fake_cdyne.operations import Operations
 from fake_cdyne.registry import Operation, Param, Registry
 from fake_cdyne.scenario_files import SCHEMA_PATH
 from fake_cdyne.scenario_model import OPERATIONS, SEND_OPERATIONS
+from fake_cdyne.service import Service
 from fake_cdyne.sms2 import SMS2
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -113,3 +117,85 @@ def test_the_readme_table_lists_the_registry_operations_with_their_verbs() -> No
     served = readme.split("## What it serves", 1)[1].split("\n\n", 2)[1]
     rows = [line.split("|")[1:3] for line in served.splitlines()[2:]]
     assert [(name.strip(), rest.split(",")[0].split()[0]) for name, rest in rows] == [(op.name, op.verb) for op in SMS2]
+
+
+# ---- the Messaging table (fake_cdyne/messaging/table.py) ----------------------------------------
+
+
+def _messaging_xsd0() -> ET.Element:
+    return ET.fromstring(messaging_document({"xsd": "xsd0"}, "http://h/Messaging.svc") or "")
+
+
+@pytest.mark.parametrize("operation", MESSAGING.operations, ids=lambda op: op.name)
+def test_each_messaging_signature_is_the_wrapper_of_cdynes_schema(operation: Operation) -> None:
+    elements = {e.get("name"): e for e in _messaging_xsd0().findall(f"{XS}element")}
+    children = elements[operation.name].findall(f"{XS}complexType/{XS}sequence/{XS}element")
+    assert [(c.get("name"), (c.get("type") or "").rpartition(":")[2]) for c in children] == [
+        (p.name, p.type) for p in operation.signature
+    ]
+    (result,) = elements[f"{operation.name}Response"].findall(f"{XS}complexType/{XS}sequence/{XS}element")
+    assert result.get("name") == f"{operation.name}Result"
+    assert (result.get("type") or "").rpartition(":")[2] == operation.result
+
+
+def test_the_messaging_schema_has_no_operation_the_table_lacks() -> None:
+    root = _messaging_xsd0()
+    wrappers = {e.get("name") for e in root.findall(f"{XS}element") if e.find(f"{XS}complexType") is not None}
+    assert wrappers == {*MESSAGING.names, *(f"{name}Response" for name in MESSAGING.names)}
+    assert len(MESSAGING.operations) == 29
+
+
+def test_the_messaging_wsdl_declares_each_operation_in_order_with_its_action() -> None:
+    root = ET.fromstring(messaging_document({"wsdl": ""}, "http://h/Messaging.svc") or "")
+    port = root.find(f"{WSDL}portType")
+    assert port is not None
+    assert port.get("name") == "IMessaging"
+    actions = [
+        (op.get("name"), op.find(f"{WSDL}input").get("{http://www.w3.org/2006/05/addressing/wsdl}Action"))  # type: ignore[union-attr]
+        for op in port.findall(f"{WSDL}operation")
+    ]
+    assert actions == [(op.name, MESSAGING.action(op)) for op in MESSAGING]
+    assert {op.contract for op in MESSAGING.operations[:20]} == {"Isms"}
+    assert {op.contract for op in MESSAGING.operations[20:]} == {"IMessaging"}
+
+
+def test_the_sms2_operations_are_sms2s_own_entries() -> None:
+    for op in SMS2:
+        assert MESSAGING.named(op.name) is op
+
+
+@pytest.mark.parametrize("operation", MESSAGING.operations, ids=lambda op: op.name)
+def test_each_messaging_operation_runs_on_a_method_taking_its_parameters(operation: Operation) -> None:
+    owner: object = Operations
+    name = operation.method
+    if "." in name:
+        part, _, name = name.partition(".")
+        owner = type(getattr(Service(Config()).messaging, part))
+    params = list(inspect.signature(getattr(owner, name)).parameters.values())[1:]
+    assert len(params) >= len(operation.signature)
+    assert all(p.default is inspect.Parameter.empty for p in params[: len(operation.signature)])
+
+
+def test_web_post_twins_share_their_get_twins_path() -> None:
+    twins = [op for op in MESSAGING if op.name.endswith("WebPost")]
+    assert [op.name for op in twins] == [
+        "GetMessageStatusWebPost",
+        "GetUnreadIncomingMessagesWebPost",
+        "CancelMessageWebPost",
+        "GetKeywordsWebPost",
+    ]
+    for twin in twins:
+        get = MESSAGING.named(twin.name.removesuffix("WebPost"))
+        assert get is not None
+        assert (twin.verb, get.verb, twin.signature, twin.method) == ("POST", "GET", get.signature, get.method)
+        assert MESSAGING.at_path(get.name) == (twin, get) or MESSAGING.at_path(get.name) == (get, twin)
+
+
+def test_the_readme_table_lists_the_messaging_operations_with_their_verbs() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The Messaging API", 1)[1].split("\n## ", 1)[0]
+    table = next(block for block in section.split("\n\n") if block.lstrip().startswith("| #"))
+    rows = [line.split("|")[2:4] for line in table.strip().splitlines()[2:]]
+    assert [(name.strip().strip("`"), verb.split()[0].rstrip(",")) for name, verb in rows] == [
+        (op.name, op.verb) for op in MESSAGING
+    ]

@@ -14,7 +14,24 @@ from starlette.responses import JSONResponse, Response
 
 from .. import openapi
 from ..inbox import TABLE as INBOX_TABLE
-from ..inputs import ATTEMPTS, COUNT, FLAG, KEY, OBJECT, PHONE, SECONDS, SEED, TEXT, WAIT, ControlError, Phones, Text
+from ..inputs import (
+    ATTACHMENTS,
+    ATTEMPTS,
+    COUNT,
+    FLAG,
+    KEY,
+    OBJECT,
+    PHONE,
+    SECONDS,
+    SEED,
+    TEXT,
+    WAIT,
+    ControlError,
+    Phones,
+    ShortCodes,
+    Text,
+    Whole,
+)
 from ..openapi import array, ref
 from ..routing import Call, ControlRoute, Input, body, path, query, starlette_routes
 from .handlers import (
@@ -28,6 +45,7 @@ from .handlers import (
     inbox_json,
     incoming_list,
     incoming_post,
+    media_get,
     message_receipt,
     message_refuse,
     messages,
@@ -65,6 +83,7 @@ NEEDS_KEY = body("license_key", KEY, required=True)
 ANY_KEY = Input("license_key", KEY, ("body", "query"), note="one license key; every key without it")
 LIMIT = query("limit", COUNT, 0, "only the newest this many (0: all)")
 OBJ = {"type": "object"}
+MEDIA_ID = Whole(2**63 - 1, low=1)
 
 TABLE: list[ControlRoute] = [
     ControlRoute("GET", "/health", "Whether the fake is up", health, answer=OBJ, open=True),
@@ -75,9 +94,24 @@ TABLE: list[ControlRoute] = [
         "/incoming",
         "A phone texts the fake",
         incoming_post,
-        (NEEDS_KEY, body("message", TEXT, required=True), body("from", PHONE, required=True), body("to", PHONE)),
+        (
+            NEEDS_KEY,
+            body("message", TEXT, required=True),
+            body("from", PHONE, required=True),
+            body("to", PHONE),
+            body("subject", TEXT, note="an MMS's subject"),
+            body("attachments", ATTACHMENTS, [], note="an MMS's parts, kept as the account's media"),
+        ),
         ref("Incoming"),
         status=201,
+    ),
+    ControlRoute(
+        "GET",
+        "/media/{media_id}",
+        "A media file's bytes (an MMS part or an upload), as its MIME type",
+        media_get,
+        (path("media_id", MEDIA_ID, "media id"), query("license_key", KEY, note="only this key's media")),
+        {"type": "string", "format": "binary"},
     ),
     ControlRoute("POST", "/reset", "Forget everything, or one license key", reset, (ANY_KEY,), OBJ),
     ControlRoute("GET", "/accounts/{license_key}", "An account", account_get, (KEY_IN_PATH,), ref("Account")),
@@ -92,6 +126,7 @@ TABLE: list[ControlRoute] = [
             body("dids", Phones(empty=False)),
             body("suspended", FLAG),
             body("blocked", Phones()),
+            body("short_codes", ShortCodes(), note="the short codes keywords may be assigned on"),
         ),
         ref("Account"),
     ),

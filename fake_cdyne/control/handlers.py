@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -46,10 +47,46 @@ async def incoming_list(call: Call) -> Response:
 
 
 async def incoming_post(call: Call) -> Response:
+    """A phone texts the account; with ``subject`` or ``attachments``, an MMS whose parts become media."""
     account = _account(call)
-    text = call["message"]
-    received = call.service.lifecycle.receive(account, call["from"], text, call["to"])
+    text, subject, parts = call["message"], call["subject"], call["attachments"]
+    limit = call.service.config.max_media_bytes
+    for index, (_, _, content) in enumerate(parts):
+        if len(content) > limit:
+            size = f"attachments[{index}] is {len(content):,} bytes"
+            raise ControlError(f"{size}; the limit is {limit:,} (max_media_bytes)")
+    ids = tuple(call.service.messaging.media.add_received(account.license_key, parts))
+    lifecycle = call.service.lifecycle
+    received = lifecycle.receive(account, call["from"], text, call["to"], subject=subject, attachments=ids)
     return call.answer(incoming_json(received.incoming) | {"auto_reply": received.auto_reply})
+
+
+SHOWN_INLINE = ("image/", "audio/", "video/", "text/plain")  # other media types download
+
+
+def media_headers(file_name: str, mime_type: str) -> dict[str, str]:
+    """How the control API hands out a media file: shown inline only for pictures, sound, video and
+    plain text, always sandboxed (a file that is HTML or SVG runs no script as the fake's page)."""
+    shown = "inline" if mime_type.startswith(SHOWN_INLINE) else "attachment"
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in file_name) or "media"
+    return {
+        "Content-Disposition": f"{shown}; filename=\"{plain}\"; filename*=UTF-8''{quote(file_name, safe='')}",
+        "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; media-src 'self'",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+
+
+async def media_get(call: Call) -> Response:
+    """A media file's bytes (an MMS part, an upload), as its MIME type; a page cannot run as the fake's."""
+    media_id, key = call["media_id"], call["license_key"]
+    store = call.service.store.media
+    item = store.find(media_id) if key is None else store.get(key, media_id)
+    if item is None:
+        raise ControlError(f"no media {media_id}" + (f" of license key {key}" if key else ""), 404)
+    if item.content is None:
+        raise ControlError(f"media {media_id} was recorded from {item.url} without its bytes", 404)
+    return Response(item.content, media_type=item.mime_type, headers=media_headers(item.file_name, item.mime_type))
 
 
 async def reset(call: Call) -> Response:
@@ -72,7 +109,12 @@ async def account_put(call: Call) -> Response:
     postback_url = call["postback_url"]
     try:
         account = call.service.store.declare(
-            key, dids=call["dids"], suspended=call["suspended"], blocked=call["blocked"], postback_url=postback_url
+            key,
+            dids=call["dids"],
+            suspended=call["suspended"],
+            blocked=call["blocked"],
+            postback_url=postback_url,
+            short_codes=call["short_codes"],
         )
     except ValueError as error:
         raise ControlError(str(error)) from None

@@ -20,6 +20,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from ..inputs import KEY, PHONE, TEXT, ControlError, Whole
+from ..messaging.media import attachment_ids
+from ..messaging.media_fetch import is_web_url
+from ..messaging.media_store import MediaStore
 from ..model import RECEIPT_CODES, IncomingMessage, Message, MessageState, RefusedSend
 from ..postbacks import Postback, State
 from ..routing import Call, ControlRoute, body, query
@@ -87,14 +90,37 @@ def _status(message: Message) -> str:
     return "refused" if message.refused_at is not None else message.state.value
 
 
-def item(entry: Entry, postbacks: dict[uuid.UUID, list[Postback]]) -> list[dict[str, Any]]:
-    """A thread's bubbles for one entry: a text (with its postbacks), and CDYNE's auto-reply to it."""
+def mms(entry: Message | IncomingMessage, media: MediaStore | None) -> dict[str, Any]:
+    """A message's MMS subject and its attachments, each with what the store knows of it and where the
+    page can open it (the control API's copy of the bytes, or the URL it was recorded from)."""
+    files: list[dict[str, Any]] = []
+    for media_id in attachment_ids(entry):
+        found = media.get(entry.license_key, media_id) if media is not None else None
+        if found is None:
+            files.append({"media_id": media_id, "file_name": None, "mime_type": None, "size": None, "href": None})
+            continue
+        if found.content is not None:
+            href: str | None = f"/_fake/media/{media_id}?license_key={entry.license_key}"
+        else:
+            href = found.url if found.url and is_web_url(found.url) else None
+        files.append({
+            "media_id": media_id, "file_name": found.file_name, "mime_type": found.mime_type, "size": found.size,
+            "href": href,
+        })  # fmt: skip
+    return {"subject": getattr(entry, "subject", None), "media": files}
+
+
+def item(
+    entry: Entry, postbacks: dict[uuid.UUID, list[Postback]], media: MediaStore | None = None
+) -> list[dict[str, Any]]:
+    """A thread's bubbles for one entry: a text (with its postbacks, and an MMS's subject and media),
+    and CDYNE's auto-reply to it."""
     if isinstance(entry, RefusedSend):
         at, error = iso(entry.at), entry.error.name
         return [{"kind": "refused", "direction": "out", "at": at, "message": entry.text, "error": error}]
     shown = [postback_json(p) for p in postbacks.get(entry.id, [])]
     if isinstance(entry, Message):
-        fields = message_json(entry)
+        fields = message_json(entry) | mms(entry, media)
         del fields["replies"]  # each is in the thread already, in its place
         open_ = entry.state in (MessageState.QUEUED, MessageState.SENT) and not entry.receipts
         return [
@@ -104,14 +130,14 @@ def item(entry: Entry, postbacks: dict[uuid.UUID, list[Postback]]) -> list[dict[
             | {"can_deliver": open_ and entry.state is MessageState.SENT}
         ]
     received = {"kind": "in", "direction": "in", "at": iso(entry.received_at), "postbacks": shown}
-    bubbles = [incoming_json(entry) | received]
+    bubbles = [incoming_json(entry) | mms(entry, media) | received]
     if entry.auto_reply is not None:
         auto = {"kind": "auto", "direction": "out", "at": received["at"], "message": entry.auto_reply}
         bubbles.append(auto | {"from": entry.to_number, "to": entry.from_number})
     return bubbles
 
 
-def thread(conversation: Conversation, limit: int) -> dict[str, Any]:
+def thread(conversation: Conversation, limit: int, media: MediaStore | None = None) -> dict[str, Any]:
     """A conversation's newest ``limit`` entries, oldest first, with what the thread's header shows."""
     start = max(0, len(conversation.entries) - limit)
     shown = conversation.entries[start:]
@@ -125,7 +151,7 @@ def thread(conversation: Conversation, limit: int) -> dict[str, Any]:
         "dids": account.dids,
         "suspended": account.suspended,
         "earlier": start,
-        "items": [bubble for entry in shown for bubble in item(entry, postbacks)],
+        "items": [bubble for entry in shown for bubble in item(entry, postbacks, media)],
     }
 
 
@@ -152,7 +178,7 @@ def _conversation(service: Service, key: uuid.UUID, phone: str) -> Conversation:
 async def thread_page(call: Call) -> Response:
     """The newest ``limit`` texts of one conversation."""
     limit = call["limit"]  # a bad limit is refused before a missing conversation
-    shown = thread(_conversation(call.service, call["license_key"], call["phone"]), limit)
+    shown = thread(_conversation(call.service, call["license_key"], call["phone"]), limit, call.service.store.media)
     return call.answer(shown | {"clock": _clock(call.service)})
 
 
@@ -183,7 +209,7 @@ def conversations(
     for conversation in index_of(service).find(license_key, query):
         if limit is not None and len(found) >= limit:
             break
-        shown = thread(conversation, TEXTS_SHOWN)
+        shown = thread(conversation, TEXTS_SHOWN, service.store.media)
         found.append(shown | {"last": shown["last"]["at"], "held_postbacks": shown["held_postbacks"]})
     return found
 

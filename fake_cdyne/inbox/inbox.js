@@ -266,7 +266,9 @@ const LABELS = { out: "Sent by your app", in: "From the phone", auto: "Auto-repl
 function renderItem(item, thread) {
   const li = element("li", `text ${item.kind}`);
   li.append(element("span", "visually-hidden", `${LABELS[item.kind]}: `));
+  if (item.subject) li.append(element("p", "subject", item.subject));
   li.append(element("p", "body", item.message));
+  if (item.media && item.media.length) li.append(renderMedia(item.media));
   const info = element("p", "info");
   if (item.kind === "out") {
     info.append(element("span", `state ${item.status.replace(" ", "-")}`, item.status), " · ", timeElement(item.at));
@@ -285,6 +287,48 @@ function renderItem(item, thread) {
   }
   if (item.postbacks && item.postbacks.length) li.append(renderPostbacks(item.postbacks));
   return li;
+}
+
+// An MMS's attachments: each opens from the control API's copy (/_fake/media/ID, sandboxed) or the URL it
+// was recorded from. With a control token a link cannot carry it: the file is fetched and downloaded.
+function renderMedia(files) {
+  const list = element("ul", "attachments");
+  list.setAttribute("aria-label", "Attachments");
+  for (const file of files) {
+    const entry = element("li", "attachment");
+    const name = file.file_name || `MediaId ${file.media_id}`;
+    const href = file.href && /^(\/_fake\/media\/|https?:\/\/)/.test(file.href) ? file.href : null;
+    if (href) {
+      const link = element("a", "", name);
+      link.href = href;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      if (href.startsWith("/_fake/")) link.addEventListener("click", (event) => download(event, href, name));
+      entry.append(link);
+    } else {
+      entry.append(element("span", "", name));
+    }
+    const facts = file.mime_type ? [file.mime_type, file.size ? `${file.size.toLocaleString()} bytes` : "size unknown"] : ["not stored"];
+    entry.append(` · ${facts.join(" · ")}`);
+    list.append(entry);
+  }
+  return list;
+}
+
+async function download(event, href, name) {
+  if (!token) return;
+  event.preventDefault();
+  try {
+    const response = await fetch(href, { headers: headers() });
+    if (!response.ok) throw new Error(`${name}: ${response.status} ${response.statusText}`);
+    const link = element("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = name;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  } catch (error) {
+    status(error.message);
+  }
 }
 
 function renderStory(steps) {

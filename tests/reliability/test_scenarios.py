@@ -382,7 +382,7 @@ KNOWN_KEYS = sorted(
         "pattern", "error", "message_id", "queued", "sent", "cancelled", "fault", "delay", "life", "status",
         "body", "content_type", "close", "truncate", "malformed", "sent_after", "refuse", "receipt", "replies",
         "stop", "code", "after", "carrier", "throughput", "receipts", "per_did_per_second",
-        "per_recipient_per_second", "burst", "over", "jitter", "seed",
+        "per_recipient_per_second", "burst", "over", "jitter", "seed", "short_codes",
     }
 )  # fmt: skip
 TEXT = st.characters(exclude_categories=["Cs"])  # lone surrogates: test_a_pattern_on_a_message_with_a_lone_surrogate

@@ -1,0 +1,134 @@
+"""The media files of each license key (Messaging ops 21-25, MMS attachments): the store's ``media``.
+
+A ``MediaItem`` is one file: a MediaId (a long, increasing from ``FIRST_MEDIA_ID`` in each fake), its
+name, MIME type, date, tags, and its bytes, or none for a URL recorded without being fetched (its size
+is then 0). The same bytes kept under several MediaIds (one picture sent in many messages, uploaded
+again and again) are held once: items share one ``bytes`` object, counted, dropped with the last item.
+
+It imports nothing of the store, so ``Store`` can hold one (``store.media``, reset with it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+FIRST_MEDIA_ID = 10_000_001  # a doc sample; the docs' others are 17772 and 12345678
+
+
+@dataclass(slots=True, eq=False)
+class MediaItem:
+    media_id: int
+    license_key: uuid.UUID
+    file_name: str
+    mime_type: str
+    file_date: datetime  # UTC, aware, at SQL Server's resolution
+    tags: tuple[str, ...] = ()
+    content: bytes | None = None  # None: recorded from a URL, not fetched
+    url: str | None = None  # where it came from, if from a URL
+    digest: bytes | None = field(default=None, repr=False)  # the content's sha256, its key among the shared
+
+    @property
+    def size(self) -> int:
+        return len(self.content) if self.content is not None else 0
+
+
+class MediaStore:
+    """Media by license key and MediaId. Items are read-only outside; every change is a method here."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[uuid.UUID, dict[int, MediaItem]] = {}
+        self._blobs: dict[bytes, tuple[bytes, int]] = {}  # sha256 -> (the bytes, how many items hold them)
+        self._next_id = FIRST_MEDIA_ID
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    def get(self, license_key: uuid.UUID, media_id: int) -> MediaItem | None:
+        """The key's media with that id (another key's is None)."""
+        found = self._by_key.get(license_key)
+        return found.get(media_id) if found is not None else None
+
+    def find(self, media_id: int) -> MediaItem | None:
+        """Any key's media with that id (the control API's download)."""
+        for items in self._by_key.values():
+            if media_id in items:
+                return items[media_id]
+        return None
+
+    def of(self, license_key: uuid.UUID) -> Sequence[MediaItem]:
+        """The key's media, oldest (lowest MediaId) first."""
+        found = self._by_key.get(license_key)
+        return list(found.values()) if found is not None else []
+
+    @property
+    def bytes_held(self) -> int:
+        """The bytes the store holds (each distinct content once)."""
+        return sum(len(blob) for blob, _ in self._blobs.values())
+
+    # ---- changes ---------------------------------------------------------------------------------
+
+    def add(
+        self,
+        license_key: uuid.UUID,
+        file_name: str,
+        mime_type: str,
+        file_date: datetime,
+        *,
+        content: bytes | None = None,
+        tags: Sequence[str] = (),
+        url: str | None = None,
+    ) -> MediaItem:
+        item = MediaItem(self._next_id, license_key, file_name, mime_type, file_date, tuple(tags), None, url)
+        self._next_id += 1
+        self._by_key.setdefault(license_key, {})[item.media_id] = item
+        if content is not None:
+            self.fill(item, content, mime_type)
+        return item
+
+    def fill(self, item: MediaItem, content: bytes, mime_type: str) -> bool:
+        """Give a stored item its bytes (a URL fetched after the answer); False if it is gone."""
+        if self.get(item.license_key, item.media_id) is not item:
+            return False
+        self._release(item)
+        digest = hashlib.sha256(content).digest()
+        blob, holders = self._blobs.get(digest, (content, 0))
+        self._blobs[digest] = (blob, holders + 1)
+        item.content, item.digest = blob, digest
+        item.mime_type = mime_type
+        return True
+
+    def remove(self, license_key: uuid.UUID, media_id: int) -> bool:
+        items = self._by_key.get(license_key)
+        item = items.pop(media_id, None) if items is not None else None
+        if item is None:
+            return False
+        self._release(item)
+        return True
+
+    def discard(self, item: MediaItem) -> bool:
+        """Remove this very item (not another that took its MediaId after a reset)."""
+        return self.get(item.license_key, item.media_id) is item and self.remove(item.license_key, item.media_id)
+
+    def reset(self, license_key: uuid.UUID | None = None) -> None:
+        """Forget every key's media (and start the MediaIds again), or one key's."""
+        if license_key is None:
+            self._by_key.clear()
+            self._blobs.clear()
+            self._next_id = FIRST_MEDIA_ID
+            return
+        for item in self._by_key.pop(license_key, {}).values():
+            self._release(item)
+
+    def _release(self, item: MediaItem) -> None:
+        digest = item.digest
+        if digest is None:
+            return
+        blob, holders = self._blobs.get(digest, (b"", 1))
+        if holders <= 1:
+            self._blobs.pop(digest, None)
+        else:
+            self._blobs[digest] = (blob, holders - 1)
+        item.content = item.digest = None
