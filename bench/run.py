@@ -1,12 +1,13 @@
-"""fake-cdyne's benchmarks, in one command:  python bench/run.py [--seconds 2] [--rounds 3] [--stack both]
+"""fake-cdyne's benchmarks, in one command:  python bench/run.py [--seconds 2] [--rounds 3] [--stack both] [--cases ...]
 
 Every figure is a ratio to a bare reference measured in the same run on the same stack: the bare ASGI
 app of bench/bare.py (the fake's send answer, nothing more), served the way the pytest fixture serves
 the fake (bench/serve.py). Two stacks: the default install (uvloop and httptools, when installed) and
 plain asyncio with h11, which is what platforms without uvloop get. The servers run pinned to core 0,
 the load (wrk, from Debian's package ``wrk``) and the postback receiver to core 1, when there are two.
-The fake and its reference are measured in turns, ``--rounds`` times each, and each figure is the
-median: a busy spell of a shared machine weighs on both.
+The fake and its reference are measured in turns, ``--rounds`` times each; each figure is the median,
+and each ratio the median of the rounds' own ratios, with the worst round's beside it: a busy spell of a
+shared machine weighs on both sides of a round.
 
 - CPU per request of the server process (utime + stime from /proc/<pid>/stat) under load: a send without
   a postback URL, and a send with a postback to a live receiver, counted until every postback arrived;
@@ -115,11 +116,12 @@ class Load:
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+CASES = ("sequential", "send", "rate", "status", "ready", "user")
 
 
 def wrk(url: str, seconds: float, connections: int = CONNECTIONS) -> Load:
     out = subprocess.run(
-        [*pinned(LOAD_CORE), "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
+        [*pinned(LOAD_CORE), "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s", "--latency", url],
         capture_output=True,
         text=True,
         check=True,
@@ -171,6 +173,11 @@ class Row:
     ratio: float  # the fake's cost over the bare one's: 1.0 is as cheap as doing nothing
     floor: float | None = None
     goal: float | None = None
+    worst: float | None = None  # the highest ratio of one round (taken in turns), when there were rounds
+
+    def shown(self) -> str:
+        worst = f" (worst {self.worst:.2f}x)" if self.worst is not None else ""
+        return f"{self.ratio:.2f}x{worst}"
 
     def verdict(self) -> str:
         if self.goal is not None and self.ratio <= self.goal:
@@ -192,15 +199,27 @@ def postback_cpu(pid: int, url: str, receiver_url: str, seconds: float) -> float
     return (cpu_seconds(pid) - before) / delivered * 1e6
 
 
-def alternating(measures: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
-    """Each measure's median over ``rounds``, taken in turns, so a busy spell of the machine weighs on all."""
+def in_turns(measures: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
+    """Each measure ``rounds`` times, taken in turns, so a busy spell of the machine weighs on all."""
     for measure in measures.values():
         measure()  # warming up
     taken: dict[str, list[float]] = {name: [] for name in measures}
     for _ in range(rounds):
         for name, measure in measures.items():
             taken[name].append(measure())
-    return {name: statistics.median(values) for name, values in taken.items()}
+    return taken
+
+
+def alternating(measures: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
+    """Each measure's median over ``rounds``, taken in turns."""
+    return {name: statistics.median(values) for name, values in in_turns(measures, rounds).items()}
+
+
+def paired(over: list[float], under: list[float]) -> tuple[float, float]:
+    """The median and the highest of the rounds' ratios ``over[i] / under[i]``: each round's two figures
+    were taken one after the other, so their ratio is steadier than a ratio of medians."""
+    ratios = [a / b for a, b in zip(over, under, strict=True)]
+    return statistics.median(ratios), max(ratios)
 
 
 def send_cpu(stack: Stack, seconds: float, rounds: int) -> list[Row]:
@@ -211,7 +230,7 @@ def send_cpu(stack: Stack, seconds: float, rounds: int) -> list[Row]:
         running("fake", stack) as (pid, url),
     ):
         with_postback = url + SEND_WITH_POSTBACK.format(key=key, url=quote(f"{receiver_url}/cb", safe=""))
-        cpu = alternating(
+        taken = in_turns(
             {
                 "bare": lambda: cpu_per_request(bare_pid, bare_url + SEND.format(key=key), seconds),
                 "fake": lambda: reset(url) or cpu_per_request(pid, url + SEND.format(key=key), seconds),
@@ -219,28 +238,32 @@ def send_cpu(stack: Stack, seconds: float, rounds: int) -> list[Row]:
             },
             rounds,
         )
+    cpu = {name: statistics.median(values) for name, values in taken.items()}
     bare = cpu["bare"]
+    send, send_worst = paired(taken["fake"], taken["bare"])
+    post, post_worst = paired(taken["postback"], taken["bare"])
     return [
         Row("send, no postback URL: CPU per request", stack, f"{cpu['fake']:.0f} µs", f"{bare:.0f} µs",
-            cpu["fake"] / bare, 2.0, 1.6),
+            send, 2.0, 1.6, send_worst),
         Row("send with a postback to a live receiver: CPU per request, delivery included", stack,
-            f"{cpu['postback']:.0f} µs", f"{bare:.0f} µs", cpu["postback"] / bare, 4.0, 3.0),
+            f"{cpu['postback']:.0f} µs", f"{bare:.0f} µs", post, 4.0, 3.0, post_worst),
     ]  # fmt: skip
 
 
 def sequential(stack: Stack, seconds: float, rounds: int) -> Row:
     key = uuid.uuid4()
     with running("bare", stack) as (_, bare_url), running("fake", stack) as (_, url):
-        p50 = alternating(
+        taken = in_turns(
             {
                 "bare": lambda: wrk(bare_url + SEND.format(key=key), seconds, connections=1).p50_ms,
                 "fake": lambda: wrk(url + SEND.format(key=key), seconds, connections=1).p50_ms,
             },
             rounds,
         )
-    fake, bare = p50["fake"], p50["bare"]
+    fake, bare = statistics.median(taken["fake"]), statistics.median(taken["bare"])
+    ratio, worst = paired(taken["fake"], taken["bare"])
     return Row("one connection, sequential sends: p50 round trip", stack,
-               f"{fake * 1000:.0f} µs", f"{bare * 1000:.0f} µs", fake / bare, 2.0, 1.5)  # fmt: skip
+               f"{fake * 1000:.0f} µs", f"{bare * 1000:.0f} µs", ratio, 2.0, 1.5, worst)  # fmt: skip
 
 
 def postback_rate(stack: Stack, rounds: int, count: int = 10_000) -> Row:
@@ -270,9 +293,11 @@ def postback_rate(stack: Stack, rounds: int, count: int = 10_000) -> Row:
                 raise SystemExit(f"only {delivered} of {count} postbacks delivered")
             return count / took
 
-        rate = alternating({"fake": fake, "bare": bare}, rounds)
+        taken = in_turns({"fake": fake, "bare": bare}, rounds)
+    rate = {name: statistics.median(values) for name, values in taken.items()}
+    ratio, worst = paired(taken["bare"], taken["fake"])
     return Row(f"postbacks per second, {count:,} queued at once", stack, f"{rate['fake']:,.0f}/s",
-               f"{rate['bare']:,.0f}/s", rate["bare"] / rate["fake"])  # fmt: skip
+               f"{rate['bare']:,.0f}/s", ratio, worst=worst)  # fmt: skip
 
 
 def rss_kib(pid: int) -> int:
@@ -414,32 +439,48 @@ def main() -> None:
     options.add_argument("--seconds", type=float, default=2, help="how long each measured wrk run lasts")
     options.add_argument("--rounds", type=int, default=3, help="measured runs of each case, taken in turns")
     options.add_argument("--stack", choices=["default", "plain", "both"], default="both")
+    options.add_argument(
+        "--cases",
+        default=",".join(CASES),
+        help=f"which cases to run, comma-separated (default all: {','.join(CASES)})",
+    )
     arguments = options.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench needs wrk: apt-get install wrk")
     default = default_stack()
     stacks = {"default": [default], "plain": [PLAIN], "both": [default, PLAIN]}[arguments.stack]
     seconds, rounds = arguments.seconds, arguments.rounds
+    cases = arguments.cases.split(",")
+    if unknown := set(cases) - set(CASES):
+        raise SystemExit(f"no such case: {', '.join(sorted(unknown))} (the cases: {', '.join(CASES)})")
     rows: list[Row] = []
     for stack in stacks:
-        rows += [sequential(stack, seconds, rounds), *send_cpu(stack, seconds, rounds), postback_rate(stack, rounds)]
-    rows += [*status_and_memory(default, seconds), readiness(default)]
-    rows += [user_project(stack) for stack in stacks]
-    worst = max((r for r in rows if r.goal is not None), key=lambda r: r.ratio / (r.goal or 1))
+        rows += [sequential(stack, seconds, rounds)] if "sequential" in cases else []
+        rows += send_cpu(stack, seconds, rounds) if "send" in cases else []
+        rows += [postback_rate(stack, rounds)] if "rate" in cases else []
+    rows += status_and_memory(default, seconds) if "status" in cases else []
+    rows += [readiness(default)] if "ready" in cases else []
+    rows += [user_project(stack) for stack in stacks] if "user" in cases else []
+    goals = [r for r in rows if r.goal is not None]
+    worst = max(goals, key=lambda r: r.ratio / (r.goal or 1)) if goals else None
     lines = [
         f"Measured {datetime.now():%Y-%m-%d} on {machine()},",
-        f"with `python bench/run.py --seconds {seconds:g} --rounds {rounds}`.",
-        f"The default install here runs {default}. Ratio: the fake's cost over the bare reference's (lower is better).",
+        f"with `python bench/run.py --seconds {seconds:g} --rounds {rounds} --stack {arguments.stack}"
+        + (f" --cases {arguments.cases}`." if set(cases) != set(CASES) else "`."),
+        f"The default install here runs {default}. Ratio: the fake's cost over the bare reference's (lower is better),",
+        "the median of the rounds' ratios (each round measures both, one after the other), and the worst round's.",
         "",
         "| case | stack | fake | bare | ratio | floor | goal | |",
         "|---|---|---|---|---|---|---|---|",
         *(
-            f"| {r.case} | {r.stack} | {r.fake} | {r.bare} | {r.ratio:.2f}x | "
+            f"| {r.case} | {r.stack} | {r.fake} | {r.bare} | {r.shown()} | "
             f"{f'{r.floor:g}x' if r.floor else ''} | {f'{r.goal:g}x' if r.goal else ''} | {r.verdict()} |"
             for r in rows
         ),
         "",
-        f"Furthest from its goal: {worst.case} on {worst.stack}, {worst.ratio:.2f}x against {worst.goal:g}x.",
+        f"Furthest from its goal: {worst.case} on {worst.stack}, {worst.ratio:.2f}x against {worst.goal:g}x."
+        if worst is not None
+        else "",
     ]
     text = "\n".join(lines) + "\n"
     (ROOT / "bench" / "results.md").write_text(text)

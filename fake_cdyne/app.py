@@ -24,6 +24,8 @@ from .inputs import ControlError
 from .messaging.endpoint import messaging_endpoint
 from .service import Service
 
+BODILESS = frozenset({"GET", "HEAD"})  # methods whose requests the fake never reads a body of
+
 
 def internal_error_text(error: str) -> str:
     return (
@@ -53,29 +55,38 @@ class FakeCdyneApp(Starlette):
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self
-        started = False
         traffic = self.service.traffic
-        exchange = traffic.begin(scope, self.service.clock.now()) if traffic.size else None
-        if exchange is not None:
+        exchange = traffic.begin(scope, send, self.service.clock) if traffic.size else None
+        if exchange is not None and scope["method"] not in BODILESS:  # nothing reads a GET's body
             receive = exchange.reading(receive)
-
-        async def tracking_send(message: ASGIMessage) -> None:
-            nonlocal started
-            started = True  # the first message of a response is always its start
-            if exchange is not None:
-                exchange.saw(message)
-            await send(message)
+        answer = exchange or _Answer(send)
+        tracking_send = answer.send  # notes that the answer began (and, in the log, what it was)
 
         try:
             await endpoint.handle(scope, receive, tracking_send)
         except Exception as exc:
             record = self.service.record_error(f"{scope['method']} {scope['path']}", exc)
-            if started:
+            if answer.started:
                 raise  # too late for an answer: the server closes the connection
             await PlainTextResponse(internal_error_text(record.error), 500)(scope, receive, tracking_send)
         finally:
             if exchange is not None:
+                exchange.end()
                 self.service.events.publish("request")
+
+
+class _Answer:
+    """The server's ``send``, noting whether the answer has begun (when the request log is off)."""
+
+    __slots__ = ("_send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def send(self, message: ASGIMessage) -> None:
+        self.started = True  # the first message of a response is always its start
+        await self._send(message)
 
 
 def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock | None = None) -> FakeCdyneApp:

@@ -139,8 +139,18 @@ class ServiceEndpoint:
         body = call.render(result.value)  # before the delay: the answer is the state when it was asked
         if result.delay:
             await asyncio.sleep(result.delay)  # real time: it tests the client's timeouts
-        headers = [(b"content-type", call.media_type.encode()), (b"content-length", str(len(body)).encode())]
+        media_type = _MEDIA_TYPES.get(call.media_type) or _MEDIA_TYPES.setdefault(
+            call.media_type, call.media_type.encode()
+        )
+        headers = [(b"content-type", media_type), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         if result.started:  # only now: no postback can ever beat the response that created its message
             self.service.lifecycle.start(result.started)
+
+
+_MEDIA_TYPES: dict[str, bytes] = {}  # a Content-Type as the header's bytes (a codec's: a handful)
+
+
+def _media_type(text: str) -> bytes:
+    return _MEDIA_TYPES.get(text) or _MEDIA_TYPES.setdefault(text, text.encode())

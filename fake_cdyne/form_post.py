@@ -46,7 +46,12 @@ class _Connection(asyncio.Protocol):
         self.max_response = max_response
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
-        self.closed = asyncio.get_running_loop().create_future()
+        self.loop = asyncio.get_running_loop()
+        self.closed = self.loop.create_future()
+        # The exchange's deadline, and the one timer that watches it: armed for the first exchange and
+        # moved on only when it fires, not made and cancelled for every request on a kept-alive connection.
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
         self.reused = False
         self._waiter: asyncio.Future[int] | None = None
         self._status = 0
@@ -56,10 +61,23 @@ class _Connection(asyncio.Protocol):
 
     # ---- the exchange ------------------------------------------------------------------------
 
-    def begin(self, waiter: asyncio.Future[int], request: bytes) -> None:
+    def begin(self, waiter: asyncio.Future[int], request: bytes, deadline: float) -> None:
+        """Send the request; ``waiter`` gets the answer's status, or TimeoutError at ``deadline``."""
         self._waiter, self._status, self._read, self._answered, self._reusable = waiter, 0, 0, False, False
+        self._deadline = deadline
+        if self._timer is None:
+            self._timer = self.loop.call_at(deadline, self._check_deadline)
         assert self.transport is not None
         self.transport.write(request)
+
+    def _check_deadline(self) -> None:
+        self._timer = None
+        if self._waiter is None:  # between exchanges: the next one arms its own
+            return
+        if self.loop.time() >= self._deadline:
+            self.time_out()
+        else:  # a later exchange's deadline: watch that one
+            self._timer = self.loop.call_at(self._deadline, self._check_deadline)
 
     def reusable(self) -> bool:
         return self._reusable and not self.closed.done()
@@ -97,6 +115,9 @@ class _Connection(asyncio.Protocol):
             self._finish(exception=PostFailed(f"RemoteProtocolError: {error}"))
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if not self.closed.done():
             self.closed.set_result(None)
         if self._status >= 200:  # an answer without a length ends where the connection does
@@ -142,17 +163,25 @@ class FormPoster:
         """POST the form; the answer's status, or PostFailed saying what went wrong."""
         plan = self._plans.get(url) or self._plan(url)
         request = b"%s%d\r\n\r\n%s" % (plan.head, len(body), body)
+        key = plan.key
+        connection = self._take(key)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         try:
-            reused = self._take(plan.key)
-            if reused is not None:
+            while True:
+                if connection is None:
+                    connection = await self._open(key, deadline)
+                waiter: asyncio.Future[int] = loop.create_future()
                 try:
-                    return await self._exchange(plan.key, reused, request, deadline)
-                except _Stale:
-                    pass  # the peer closed a kept-alive connection before our request: a new one
-            fresh = await self._open(plan.key, deadline)
-            return await self._exchange(plan.key, fresh, request, deadline)
+                    connection.begin(waiter, request, deadline)
+                    status = await waiter
+                except BaseException as error:
+                    connection.close()
+                    if isinstance(error, _Stale) and connection.reused:
+                        connection = None  # the peer closed a kept-alive connection before our request: a new one
+                        continue
+                    raise
+                break
         except TimeoutError:
             raise PostFailed(f"timed out after {self.timeout} s") from None
         except _Stale:
@@ -161,6 +190,12 @@ class FormPoster:
             raise PostFailed(f"ConnectError: {error}") from None
         except OSError as error:
             raise PostFailed(f"ReadError: {error}" if str(error) else "ReadError") from None
+        if connection.reusable():
+            connection.reused = True
+            self._idle.setdefault(key, []).append(connection)
+        else:
+            connection.close()
+        return status
 
     def _plan(self, url: str) -> _Plan:
         parts = urlsplit(url)
@@ -202,25 +237,6 @@ class FormPoster:
         except (OSError, ssl.SSLError) as error:
             raise PostFailed(f"ConnectError: {error}") from None
         return connection
-
-    async def _exchange(self, key: _Key, connection: _Connection, request: bytes, deadline: float) -> int:
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[int] = loop.create_future()
-        timer = loop.call_at(deadline, connection.time_out)
-        try:
-            connection.begin(waiter, request)
-            status = await waiter
-        except BaseException:
-            connection.close()
-            raise
-        finally:
-            timer.cancel()
-        if connection.reusable():
-            connection.reused = True
-            self._idle.setdefault(key, []).append(connection)
-        else:
-            connection.close()
-        return status
 
     async def aclose(self) -> None:
         """Close the kept-alive connections and wait (at most a second: TLS waits on the peer) until closed."""

@@ -66,7 +66,7 @@ class Lifecycle:
                     message.scheduled_for, functools.partial(self._queue, message), message.license_key
                 )
             else:
-                self._schedule_sending(message)
+                self._schedule_sending(message, account)
 
     def _queue(self, message: Message) -> None:
         if message.state is not MessageState.SCHEDULED:
@@ -74,16 +74,18 @@ class Lifecycle:
         self.store.queue(message)
         self._schedule_sending(message)
 
-    def _schedule_sending(self, message: Message) -> None:
+    def _schedule_sending(self, message: Message, account: Account | None = None) -> None:
+        """``account``: the message's, just found (sent at once, it need not be looked up again)."""
         life = message.life
         delay = self.send_delay if life is None or life.sent_after is None else timedelta(seconds=life.sent_after)
         if not delay and not self.scheduler.pending:
-            self._send(message)  # due now, nothing ahead of it: what the scheduler would do, sooner
+            self._send(message, account=account)  # due now, nothing ahead of it: what the scheduler would do, sooner
             return
         self.scheduler.call_at(self.scheduler.clock.now() + delay, lambda: self._send(message), message.license_key)
 
-    def _send(self, message: Message, admitted: bool = False) -> None:
-        account = self.store.find(message.license_key)
+    def _send(self, message: Message, admitted: bool = False, account: Account | None = None) -> None:
+        if account is None:
+            account = self.store.find(message.license_key)
         if message.state is not MessageState.QUEUED or account is None or self.store.message(message.id) is not message:
             return  # cancelled, its account reset, or let go by retention
         life = message.life

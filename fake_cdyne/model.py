@@ -23,13 +23,20 @@ REBUILT = {"persist": False}
 # Seeded from the system once; reseeded in a forked child, which would otherwise repeat the parent's IDs.
 _ids = random.Random()
 os.register_at_fork(after_in_child=_ids.seed)
+# RFC 4122's variant and version 4 bits, as uuid.UUID(version=4) sets them.
+_VERSION_4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_VERSION_4_SET = (0x8000 << 48) | (4 << 76)
+_new_uuid, _set = uuid.UUID.__new__, object.__setattr__
 
 
 def new_id() -> uuid.UUID:
     """A random (version 4) GUID. From a generator of its own, not uuid4's os.urandom: one system call per
     send cost 4% of the send path, and IDs need to be unique, not secret. Not the random module's shared
     generator: a test that calls random.seed() (hypothesis does, per example) would replay the IDs."""
-    return uuid.UUID(int=_ids.getrandbits(128), version=4)
+    guid = _new_uuid(uuid.UUID)  # as uuid.UUID(int=..., version=4) makes it, without its argument checks
+    _set(guid, "int", (_ids.getrandbits(128) & _VERSION_4_CLEAR) | _VERSION_4_SET)
+    _set(guid, "is_safe", uuid.SafeUUID.unknown)
+    return guid
 
 
 # The leading 48 bits of incoming IDs: milliseconds since 1970 when the process started, one more for each ID.

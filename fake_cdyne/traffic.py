@@ -5,7 +5,7 @@ method, path, query, headers and body the client sent, and the status and body i
 400s, 404s and faults that never reach an operation. The newest ``request_log_size`` are kept; bodies
 are kept up to ``BODY_LIMIT`` bytes each and headers up to ``HEADERS_LIMIT`` bytes in all (a last
 ``(cut)`` entry says how much more there was); the query is bounded by ``max_header_bytes``. Recording
-is a few list appends on the hot path; everything else (decoding, filtering) happens when someone reads
+is a few attribute stores on the hot path; everything else (decoding, filtering) happens when someone reads
 the log.
 """
 
@@ -14,15 +14,16 @@ from __future__ import annotations
 import collections
 import itertools
 import re
+import time
 import uuid
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import Message as ASGIMessage
-from starlette.types import Receive, Scope
+from starlette.types import Receive, Scope, Send
 
+from .clock import ManualClock, SystemClock
 from .model import SMSError
 from .registry import INCOMING_MESSAGES
 from .sms2 import SMS2
@@ -51,10 +52,18 @@ def _shortened(text: str) -> str:
     return f"{head} …"
 
 
+def _appended(kept: bytes, chunk: bytes) -> bytes:
+    """What is kept of a body once ``chunk`` came: at most BODY_LIMIT bytes (a first chunk that fits is
+    kept as it is, not copied)."""
+    if not kept and type(chunk) is bytes:
+        return chunk[:BODY_LIMIT]
+    return kept + bytes(chunk[: BODY_LIMIT - len(kept)]) if len(kept) < BODY_LIMIT else kept
+
+
 def _kept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """The headers, or as many as fit in HEADERS_LIMIT and a note of the rest. "(cut)" cannot be a real
     header's name: parentheses are not allowed in one."""
-    total = sum(len(name) + len(value) for name, value in headers)
+    total = sum(map(len, itertools.chain.from_iterable(headers)))
     if total <= HEADERS_LIMIT:
         return headers
     kept: list[tuple[bytes, bytes]] = []
@@ -68,21 +77,53 @@ def _kept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     return [*kept, (b"(cut)", f"{note} (the log keeps {HEADERS_LIMIT} bytes of headers)".encode())]
 
 
-@dataclass(slots=True, eq=False)
-class Exchange:
-    """One request and its answer, filled in as the exchange goes on."""
+async def _answered(message: ASGIMessage) -> None:
+    raise RuntimeError("the exchange is over: nothing more can be sent")
 
-    id: int
-    at: datetime
-    method: str
-    path: str
-    query: bytes
-    headers: list[tuple[bytes, bytes]]
-    body: bytearray = field(default_factory=bytearray)
-    body_bytes: int = 0
-    status: int | None = None  # None: no answer (yet, or the connection was closed)
-    response: bytearray = field(default_factory=bytearray)
-    response_bytes: int = 0
+
+class Exchange:
+    """One request and its answer, filled in as the exchange goes on. Made for every request to
+    ``/sms.svc``, so it does as little as it can: the scope's own objects are kept as they are, a body
+    that fits is kept without a copy, and the time is read as a number until someone asks for it."""
+
+    __slots__ = (
+        "_at",
+        "_forward",
+        "body",
+        "body_bytes",
+        "headers",
+        "id",
+        "method",
+        "path",
+        "query",
+        "response",
+        "response_bytes",
+        "status",
+    )  # fmt: skip
+
+    def __init__(self, number: int, at: datetime | float, scope: Scope, send: Send) -> None:
+        self.id = number
+        self._at = at  # a datetime (the manual clock's), or the system clock's time.time()
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.query: bytes = scope["query_string"]
+        self.headers = _kept(scope["headers"])
+        self.body = b""
+        self.body_bytes = 0
+        self.status: int | None = None  # None: no answer (yet, or the connection was closed)
+        self.response = b""
+        self.response_bytes = 0
+        self._forward = send
+
+    @property
+    def at(self) -> datetime:
+        at = self._at
+        return at if isinstance(at, datetime) else datetime.fromtimestamp(at, UTC)
+
+    @property
+    def started(self) -> bool:
+        """Whether the answer has begun (its first message is always its start)."""
+        return self.status is not None
 
     def reading(self, receive: Receive) -> Receive:
         """``receive``, keeping what the client sent (``__wrapped__`` leads back to the server's own)."""
@@ -90,21 +131,28 @@ class Exchange:
         async def recording_receive() -> ASGIMessage:
             message = await receive()
             chunk = message.get("body", b"")
-            self.body_bytes += len(chunk)
-            self.body += chunk[: BODY_LIMIT - len(self.body)]
+            if chunk:
+                self.body_bytes += len(chunk)
+                self.body = _appended(self.body, chunk)
             return message
 
         recording_receive.__wrapped__ = receive  # type: ignore[attr-defined]
         return recording_receive
 
-    def saw(self, message: ASGIMessage) -> None:
-        """An ASGI message on its way to the client."""
+    async def send(self, message: ASGIMessage) -> None:
+        """The server's ``send``, keeping what goes to the client."""
         if message["type"] == "http.response.start":
             self.status = message["status"]
-        elif message["type"] == "http.response.body":
+        else:
             chunk = message.get("body", b"")
-            self.response_bytes += len(chunk)
-            self.response += chunk[: BODY_LIMIT - len(self.response)]
+            if chunk:
+                self.response_bytes += len(chunk)
+                self.response = _appended(self.response, chunk)
+        await self._forward(message)
+
+    def end(self) -> None:
+        """The exchange is over: the log no longer holds on to the server's ``send`` (and its connection)."""
+        self._forward = _answered
 
     def mentions(self, license_key: uuid.UUID, message_ids: AbstractSet[uuid.UUID] = frozenset()) -> bool:
         """Whether the key, or one of ``message_ids`` (its messages: GetMessageStatus and CancelMessage
@@ -156,13 +204,10 @@ class Traffic:
         self._exchanges: collections.deque[Exchange] = collections.deque(maxlen=size or None)
         self._numbers = itertools.count(1)
 
-    def begin(self, scope: Scope, at: datetime) -> Exchange | None:
-        """Start recording one request; None when the log is off (``request_log_size`` 0)."""
-        if not self.size:
-            return None
-        exchange = Exchange(
-            next(self._numbers), at, scope["method"], scope["path"], scope["query_string"], _kept(scope["headers"])
-        )
+    def begin(self, scope: Scope, send: Send, clock: SystemClock | ManualClock) -> Exchange:
+        """Start recording one request (the log is on: ``size`` is not 0), answered through the
+        exchange's ``send``."""
+        exchange = Exchange(next(self._numbers), clock.now() if clock.manual else time.time(), scope, send)
         self._exchanges.append(exchange)
         return exchange
 

@@ -10,8 +10,8 @@ import random
 import ssl
 import time
 import uuid
-from collections import Counter, deque
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from ..clock import Scheduler
@@ -28,6 +28,21 @@ log = logging.getLogger("fake_cdyne.postbacks")
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "CDYNE SMSv2"
 INTERRUPTED = "interrupted: fake-cdyne stopped before the answer came"
+_SENDING = State.SENDING
+# Life events whose posts (if any) go to their message's own postback URL only (postbacks_for).
+_TO_MESSAGE_URL = frozenset({"created", "sent", "refused", "receipt"})
+
+
+class _Lane:
+    """One key's share of the workers: its queue, its attempts in flight, and whether it is in line."""
+
+    __slots__ = ("in_flight", "in_turn", "key", "queue")
+
+    def __init__(self, key: uuid.UUID) -> None:
+        self.key = key
+        self.queue: deque[Postback] = deque()
+        self.in_flight = 0
+        self.in_turn = False
 
 
 class Dispatcher:
@@ -46,12 +61,13 @@ class Dispatcher:
         self._held_keys: set[uuid.UUID] = set()
         self._held: dict[uuid.UUID, deque[Postback]] = {}
         self._chaos: dict[uuid.UUID, tuple[Chaos, random.Random]] = {}
-        # Fair sharing: a queue per key; the keys that may start an attempt now, in turn; what is in flight.
-        self._queues: dict[uuid.UUID, deque[Postback]] = {}
-        self._turns: deque[uuid.UUID] = deque()
-        self._in_turn: set[uuid.UUID] = set()
+        # Fair sharing: a lane per key with work queued or in flight; the lanes that may start an attempt
+        # now, in turn; what is in flight.
+        self._lanes: dict[uuid.UUID, _Lane] = {}
+        self._turns: deque[_Lane] = deque()
+        self._queued = 0  # postbacks in the lanes' queues
         self._sending: dict[Postback, asyncio.Task[None]] = {}
-        self._in_flight: Counter[uuid.UUID] = Counter()
+        self._workers = config.postback_workers
         self._per_key = min(config.postback_workers_per_key, config.postback_workers)
         self._running = False
         self._stopping = False
@@ -64,12 +80,15 @@ class Dispatcher:
     # ---- intake ----------------------------------------------------------------------------
 
     def on_life_event(self, event: LifeEvent) -> None:
+        message = event.message
+        if event.kind in _TO_MESSAGE_URL and (message is None or not message.postback_url):
+            return  # what postbacks_for finds for these, without building it (every send without a URL)
         for outgoing in postbacks_for(event):
             self.submit(event.account.license_key, outgoing)
 
     def submit(self, license_key: uuid.UUID, outgoing: Outgoing, duplicate_of: int | None = None) -> Postback:
         postback = self.journal.add(license_key, outgoing, self.scheduler.clock.now(), duplicate_of)
-        chaos, rng = self._chaos.get(license_key, (None, None))
+        chaos, rng = self._chaos.get(license_key, (None, None)) if self._chaos else (None, None)
         if chaos is not None and rng is not None:
             if chaos.drop:
                 self.journal.set_state(postback, State.DROPPED)
@@ -85,7 +104,7 @@ class Dispatcher:
         return postback
 
     def _admit(self, postback: Postback) -> None:
-        if postback.license_key in self._held_keys:
+        if self._held_keys and postback.license_key in self._held_keys:
             self.journal.set_state(postback, State.HELD)
             self._held.setdefault(postback.license_key, deque()).append(postback)
         else:
@@ -95,11 +114,12 @@ class Dispatcher:
     def _enqueue(self, postback: Postback) -> None:
         self.journal.set_state(postback, State.PENDING)
         key = postback.license_key
-        queue = self._queues.get(key)
-        if queue is None:
-            queue = self._queues[key] = deque()
-        queue.append(postback)
-        self._take_turn(key)
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _Lane(key)
+        lane.queue.append(postback)
+        self._queued += 1
+        self._take_turn(lane)
         self._pump()
 
     def _later(self, postback: Postback, seconds: float, then: Callable[[Postback], None]) -> None:
@@ -181,17 +201,21 @@ class Dispatcher:
 
     def reset(self, license_key: uuid.UUID | None) -> None:
         """Forget a key's postbacks (or everyone's), cancelling those queued, retrying or in flight."""
-        keys = {*self.journal.keys_seen(), *self._held_keys, *self._chaos} if license_key is None else {license_key}
+        keys = (
+            {*self.journal.keys_seen(), *self._lanes, *self._held_keys, *self._chaos}
+            if license_key is None
+            else {license_key}
+        )
         for key in keys:
             for postback in self.journal.forget(key):
                 task = self._sending.pop(postback, None)
                 if task is not None:
                     task.cancel()
-            self._queues.pop(key, None)
-            self._in_flight.pop(key, None)
-            if key in self._in_turn:
-                self._in_turn.discard(key)
-                self._turns.remove(key)
+            lane = self._lanes.pop(key, None)
+            if lane is not None:
+                self._queued -= len(lane.queue)
+                if lane.in_turn:
+                    self._turns.remove(lane)
             self._held.pop(key, None)
             self._held_keys.discard(key)
             self._chaos.pop(key, None)
@@ -243,7 +267,7 @@ class Dispatcher:
         """Until nothing is queued or in flight (held, delayed and retrying postbacks wait for time or a
         release); False after the timeout."""
         deadline = time.monotonic() + timeout
-        while self._queues or self._sending:
+        while self._queued or self._sending:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
@@ -267,7 +291,8 @@ class Dispatcher:
             if postback.state is State.SENDING:
                 self.journal.record(postback, Attempt(len(postback.attempts) + 1, now, None, INTERRUPTED, 0.0))
         self._sending.clear()
-        self._in_flight.clear()
+        for lane in self._lanes.values():
+            lane.in_flight = 0
         if self._poster is not None:  # closing TLS connections waits on the peers: not past the deadline
             remaining = max(deadline - (time.monotonic() - started), 0.05)
             with contextlib.suppress(TimeoutError):
@@ -284,41 +309,62 @@ class Dispatcher:
         self._notify()
         return report
 
-    def _take_turn(self, key: uuid.UUID) -> None:
-        """Put the key in line for a worker if it has work and room under its cap."""
-        if key not in self._in_turn and key in self._queues and self._in_flight[key] < self._per_key:
-            self._in_turn.add(key)
-            self._turns.append(key)
+    def _take_turn(self, lane: _Lane) -> None:
+        """Put the key's lane in line for a worker if it has work and room under its cap."""
+        if not lane.in_turn and lane.queue and lane.in_flight < self._per_key:
+            lane.in_turn = True
+            self._turns.append(lane)
 
     def _pump(self) -> None:
         """Start attempts while workers are free, one per key in turn."""
-        while self._running and self._turns and len(self._sending) < self.config.postback_workers:
-            key = self._turns.popleft()
-            self._in_turn.discard(key)
-            queue = self._queues[key]
-            postback = queue.popleft()
-            if not queue:
-                del self._queues[key]
-            self._in_flight[key] += 1
-            self.journal.set_state(postback, State.SENDING)
-            self._sending[postback] = asyncio.create_task(self._deliver(postback))
-            self._take_turn(key)
+        while self._running and self._turns and len(self._sending) < self._workers:
+            postback, lane = self._next()
+            self._sending[postback] = asyncio.create_task(self._deliver(postback, lane))
 
-    async def _deliver(self, postback: Postback) -> None:
-        try:
-            await self._attempt(postback)
-        except Exception as error:  # a bug in the fake: keep it visible, keep delivering others
-            self.journal.set_state(postback, State.FAILED)
-            self._on_error(f"postback #{postback.id}", error)
-        finally:
-            if self._sending.pop(postback, None) is not None:  # not cancelled by a reset
-                key = postback.license_key
-                self._in_flight[key] -= 1
-                if not self._in_flight[key]:
-                    del self._in_flight[key]
-                self._take_turn(key)
-                self._pump()
+    def _next(self) -> tuple[Postback, _Lane]:
+        """The next postback to attempt (there is one: ``_turns`` is not empty), now in flight."""
+        lane = self._turns.popleft()
+        lane.in_turn = False
+        postback = lane.queue.popleft()
+        self._queued -= 1
+        lane.in_flight += 1
+        self.journal.set_state(postback, _SENDING)
+        self._take_turn(lane)
+        return postback, lane
+
+    async def _deliver(self, postback: Postback, lane: _Lane) -> None:
+        """Attempt the postback, then the next in turn while there is one: a worker goes on from one
+        postback to the next (no task made for each) until none is waiting."""
+        while True:
+            try:
+                await self._attempt(postback)
+            except Exception as error:  # a bug in the fake: keep it visible, keep delivering others
+                self.journal.set_state(postback, State.FAILED)
+                self._on_error(f"postback #{postback.id}", error)
+            except BaseException:  # cancelled, by a reset (which took it out already) or the stop
+                self._landed(postback, lane)
+                self._notify()
+                raise
+            worker = self._landed(postback, lane)
+            if worker is None or not (self._running and self._turns):
+                self._pump()  # the freed worker's place (if nothing waits, nothing starts)
+                self._notify()
+                return
+            postback, lane = self._next()
+            self._sending[postback] = worker
+            self._pump()
             self._notify()
+
+    def _landed(self, postback: Postback, lane: _Lane) -> asyncio.Task[None] | None:
+        """The attempt is over: its worker, free now (None if a reset took the postback out already)."""
+        worker = self._sending.pop(postback, None)
+        if worker is not None:
+            lane.in_flight -= 1
+            if lane.queue:
+                self._take_turn(lane)
+            elif not lane.in_flight and self._lanes.get(lane.key) is lane:
+                del self._lanes[lane.key]  # nothing left of the key's: its lane goes
+        return worker
 
     async def _attempt(self, postback: Postback) -> None:
         number = len(postback.attempts) + 1
@@ -349,6 +395,6 @@ class Dispatcher:
         else:
             self.journal.set_state(postback, State.FAILED)
 
-    async def _post(self, url: str, body: str) -> int:
+    def _post(self, url: str, body: str) -> Awaitable[int]:
         assert self._poster is not None
-        return await self._poster.post(url, body.encode())
+        return self._poster.post(url, body.encode())  # the poster's own coroutine: no frame of ours around it

@@ -41,6 +41,10 @@ class State(enum.Enum):
     FAILED = "failed"
     DROPPED = "dropped"
 
+    # Members are compared by identity, so they may be hashed by it: Enum's own hash is Python code, and
+    # ``state in FINISHED`` runs on every change of every postback.
+    __hash__ = object.__hash__
+
 
 FINISHED = frozenset({State.DELIVERED, State.FAILED, State.DROPPED})
 
