@@ -65,7 +65,7 @@ class Store:
         self._order: Ledger[Message] = Ledger(lambda m: self._messages.get(m.id) is m, _serial)
         self._texts: Ledger[IncomingMessage] = Ledger(self._current, _serial)
         self._refusals: Ledger[RefusedSend] = Ledger(self._current)
-        self.media = MediaStore()  # the Messaging API's media files, by key (messaging/media_store.py)
+        self.media = MediaStore(self.changed, self._removed)  # the Messaging API's media (messaging/media_store.py)
         self.recorder: Recorder | None = None  # None (in memory only): nothing is told
 
     def _next_serial(self) -> int:
@@ -76,6 +76,10 @@ class Store:
         """Whether the record's account is still the one that stored it (not reset since)."""
         account = self._accounts.get(record.license_key)
         return account is not None and record.serial > account._since
+
+    def _removed(self, record: object) -> None:
+        if self.recorder is not None:
+            self.recorder.removed(record)
 
     def changed(self, record: object) -> None:
         """A record changed: every Store method says so itself; the life cycle calls this for the fields

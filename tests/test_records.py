@@ -99,7 +99,7 @@ def _readable(codec: Codec, hint: object) -> bool:
     args = typing.get_args(hint)
     if typing.get_origin(hint) is Literal or hint in (typing.Any, object, type(None), bool, int, float, str):
         return True
-    if hint in (uuid.UUID, datetime) or (isinstance(hint, type) and issubclass(hint, enum.Enum)):
+    if hint in (uuid.UUID, datetime, bytes) or (isinstance(hint, type) and issubclass(hint, enum.Enum)):
         return True
     if isinstance(hint, type) and hint in codec.references:
         return True

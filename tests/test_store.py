@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import signal
 import sqlite3
 import threading
@@ -165,3 +166,38 @@ def test_the_messaging_apis_keywords_and_postback_settings_are_kept(tmp_path: Pa
         assert Keywords(service).get_keywords(key).value == keywords
         assert PostbackSettings(service).get_postback_settings_for_license_key(key).value == listed.value
         assert len(listed.value or []) == 2
+
+
+def test_media_files_are_kept_and_their_ids_go_on(tmp_path: Path) -> None:
+    """A key's media (an upload, bytes and tags) answer GetMedia and GetMediaInfo the same after an
+    export and import and after a restart, a removed one stays removed, and new MediaIds follow the highest
+    kept (one removed before the restart may be given again: the store keeps files, not the counter)."""
+    config = Config(port=0, store=str(tmp_path / "state.db"))
+    key, picture = str(uuid.uuid4()), b"GIF89a\x01\x00\x01\x00fake"
+
+    def upload(http: httpx.Client, name: str) -> int:
+        request = {"Base64EncodedContent": base64.b64encode(picture).decode(), "Filename": name, "LicenseKey": key}
+        made = http.post("/Messaging.svc/CreateMediaFromContent", json=request | {"Tags": ["card"]}, headers=JSON)
+        media_id: int = made.json()["MediaId"]
+        return media_id
+
+    def read(http: httpx.Client) -> tuple[Any, Any]:
+        info = http.post("/Messaging.svc/GetMediaInfo", json={"LicenseKey": key}, headers=JSON).json()
+        content = http.get("/Messaging.svc/GetMedia", params={"LicenseKey": key, "MediaId": kept}, headers=JSON)
+        return info, content.json()
+
+    with FakeServer(config) as fake, httpx.Client(base_url=fake.url) as http:
+        kept, gone = upload(http, "card.gif"), upload(http, "old.gif")
+        params = {"LicenseKey": key, "MediaId": gone}
+        assert http.get("/Messaging.svc/RemoveMedia", params=params, headers=JSON).json() is True
+        before = read(http)
+        assert base64.b64decode(before[1]) == picture
+        assert [m["MediaId"] for m in before[0]["Media"]] == [kept]
+        exported = http.get("/_fake/state").json()
+        http.post("/_fake/reset").raise_for_status()
+        assert read(http) != before
+        http.put("/_fake/state", json=exported).raise_for_status()
+        assert read(http) == before
+    with FakeServer(config) as fake, httpx.Client(base_url=fake.url) as http:
+        assert read(http) == before
+        assert upload(http, "new.gif") == kept + 1

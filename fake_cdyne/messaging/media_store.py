@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,7 +29,8 @@ class MediaItem:
     tags: tuple[str, ...] = ()
     content: bytes | None = None  # None: recorded from a URL, not fetched
     url: str | None = None  # where it came from, if from a URL
-    digest: bytes | None = field(default=None, repr=False)  # the content's sha256, its key among the shared
+    # The content's sha256, its key among the shared: set again when stored (snapshots leave it out).
+    digest: bytes | None = field(default=None, repr=False, metadata={"persist": False})
 
     @property
     def size(self) -> int:
@@ -39,7 +40,10 @@ class MediaItem:
 class MediaStore:
     """Media by license key and MediaId. Items are read-only outside; every change is a method here."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, changed: Callable[[object], None] | None = None, removed: Callable[[object], None] | None = None
+    ) -> None:
+        self._changed, self._removed = changed, removed  # the store's recorder, told of each change
         self._by_key: dict[uuid.UUID, dict[int, MediaItem]] = {}
         self._blobs: dict[bytes, tuple[bytes, int]] = {}  # sha256 -> (the bytes, how many items hold them)
         self._next_id = FIRST_MEDIA_ID
@@ -62,6 +66,10 @@ class MediaStore:
         """The key's media, oldest (lowest MediaId) first."""
         found = self._by_key.get(license_key)
         return list(found.values()) if found is not None else []
+
+    def items(self) -> list[MediaItem]:
+        """Every key's media."""
+        return [item for items in self._by_key.values() for item in items.values()]
 
     @property
     def bytes_held(self) -> int:
@@ -86,6 +94,8 @@ class MediaStore:
         self._by_key.setdefault(license_key, {})[item.media_id] = item
         if content is not None:
             self.fill(item, content, mime_type)
+        elif self._changed is not None:
+            self._changed(item)
         return item
 
     def fill(self, item: MediaItem, content: bytes, mime_type: str) -> bool:
@@ -98,6 +108,8 @@ class MediaStore:
         self._blobs[digest] = (blob, holders + 1)
         item.content, item.digest = blob, digest
         item.mime_type = mime_type
+        if self._changed is not None:
+            self._changed(item)
         return True
 
     def remove(self, license_key: uuid.UUID, media_id: int) -> bool:
@@ -106,6 +118,8 @@ class MediaStore:
         if item is None:
             return False
         self._release(item)
+        if self._removed is not None:
+            self._removed(item)
         return True
 
     def discard(self, item: MediaItem) -> bool:
@@ -121,6 +135,19 @@ class MediaStore:
             return
         for item in self._by_key.pop(license_key, {}).values():
             self._release(item)
+
+    def restore(self, items: Iterable[MediaItem]) -> None:
+        """Hold media kept from before (a snapshot's, a store's), with their MediaIds; the next id follows."""
+        changed, self._changed = self._changed, None
+        try:
+            for item in items:
+                content, item.content = item.content, None
+                self._by_key.setdefault(item.license_key, {})[item.media_id] = item
+                if content is not None:
+                    self.fill(item, content, item.mime_type)
+                self._next_id = max(self._next_id, item.media_id + 1)
+        finally:
+            self._changed = changed
 
     def _release(self, item: MediaItem) -> None:
         digest = item.digest

@@ -24,6 +24,7 @@ owner, and are not written unless a kind names them (``Account._blocked``).
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import enum
 import sys
@@ -105,6 +106,8 @@ class Codec:
             return str(value)
         if isinstance(value, datetime):
             return value.isoformat()
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode("ascii")
         referenced = self.references.get(type(value))
         if referenced is not None:
             return referenced[0](value)
@@ -186,6 +189,11 @@ class Codec:
                 return uuid.UUID(_exactly(str, value, where))
             except ValueError:
                 raise StateError(where, f"{_shown(value)} is not a GUID") from None
+        if hint is bytes:
+            try:
+                return base64.b64decode(_exactly(str, value, where), validate=True)
+            except ValueError:
+                raise StateError(where, f"{_shown(value)} is not Base64") from None
         if hint is datetime:
             try:
                 moment = datetime.fromisoformat(_exactly(str, value, where))

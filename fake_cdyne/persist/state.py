@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..clock import ManualClock
 from ..messaging.keywords import KeywordBook
+from ..messaging.media_store import MediaItem
 from ..messaging.postback_settings import SettingsBook
 from ..model import IncomingMessage, Message, RefusedSend
 from ..postbacks.journal import Postback
@@ -71,6 +72,7 @@ KINDS: tuple[Kind, ...] = (
         lambda s: s.store.accounts.values(),
         ("_blocked", "_blocked_at"),  # the opt-outs and when each phone texted STOP
     ),
+    Kind("media", MediaItem, lambda m: str(m.media_id), lambda s: s.store.media.items()),
     Kind("incoming", IncomingMessage, lambda i: str(i.id), lambda s: s.store.incoming_of(None), referenced=True),
     Kind("messages", Message, lambda m: str(m.id), lambda s: s.store.messages.values()),
     Kind("refused", RefusedSend, None, _refused),
@@ -192,6 +194,7 @@ def apply(service: Service, loaded: Loaded) -> None:
     for given, scenario in loaded.scenarios:  # first: the accounts they declare are the document's after
         service.install_scenario(given.license_key, scenario, given)
     service.store.restore(records["accounts"], records["messages"], records["incoming"], records["refused"])
+    service.store.media.restore(records["media"])
     service.postbacks.journal.restore(records["postbacks"])
     if isinstance(service.clock, ManualClock) and loaded.clock_now is not None:
         service.clock.set(loaded.clock_now)
