@@ -188,7 +188,7 @@ def test_media_files_are_kept_and_their_ids_go_on(tmp_path: Path) -> None:
 
     with FakeServer(config) as fake, httpx.Client(base_url=fake.url) as http:
         kept, gone = upload(http, "card.gif"), upload(http, "old.gif")
-        params = {"LicenseKey": key, "MediaId": gone}
+        params: dict[str, str | int] = {"LicenseKey": key, "MediaId": gone}
         assert http.get("/Messaging.svc/RemoveMedia", params=params, headers=JSON).json() is True
         before = read(http)
         assert base64.b64decode(before[1]) == picture
