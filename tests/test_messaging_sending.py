@@ -97,7 +97,7 @@ def test_request_level_failures_answer_every_recipient(
     entries = send(service, request(key, "7575449510", "7575449511", **members))
     assert [e["MessageStatus"] for e in entries] == [expected, expected]
     assert all(e["MessageID"] == EMPTY_GUID and e["From"] is None for e in entries)
-    assert service.store.messages_of(key) == []
+    assert list(service.store.messages_of(key)) == []
 
 
 def test_the_first_failure_wins_in_the_documented_order(service: Service, key: uuid.UUID) -> None:
@@ -249,7 +249,7 @@ def test_a_scenario_refusing_status_stores_nothing(service: Service, key: uuid.U
     scenario(service, key, [{"match": {"operation": "SendMessage"}, "outcome": {"message_status": name}}])
     entry = send(service, request(key))[0]
     assert (entry["MessageStatus"], entry["MessageID"]) == (name, EMPTY_GUID)
-    assert service.store.messages_of(key) == []
+    assert list(service.store.messages_of(key)) == []
 
 
 @pytest.mark.parametrize("name", ["Hold", "Failed", "Cancelled", "FailedByProvider", "Sent"])
@@ -277,7 +277,7 @@ def test_a_scenario_fault_stores_nothing(service: Service, key: uuid.UUID) -> No
     assert result.value is None
     assert result.fault is not None
     assert result.fault.status == 503
-    assert service.store.messages_of(key) == []
+    assert list(service.store.messages_of(key)) == []
 
 
 def test_read_message_status_answers_a_scenario_status(service: Service, key: uuid.UUID) -> None:
