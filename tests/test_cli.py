@@ -271,7 +271,7 @@ def test_export_and_import_go_through_a_running_fake(
             (tmp_path / "state.json").write_text(exported, encoding="utf-8")
             client.reset()
             assert cli.main(["import", str(tmp_path / "state.json"), "--url", fake.url]) == 0
-            assert "imported 1 accounts, 1 incoming, 0 messages" in capsys.readouterr().out
+            assert "imported 1 accounts, 0 media, 1 incoming, 0 messages" in capsys.readouterr().out
             texts = httpx.get(f"{fake.url}/_fake/incoming", headers={"Authorization": "Bearer s3cret"}).json()
             assert [text["message"] for text in texts] == ["hello"]
             (tmp_path / "bad.json").write_text(exported.replace('"read":false', '"read":"no"'), encoding="utf-8")
