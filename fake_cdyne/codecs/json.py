@@ -87,7 +87,8 @@ def _without_lone_surrogates(value: Any) -> Any:
     return value
 
 
-def advanced_request(body: bytes) -> AdvancedRequest:
+def load(body: bytes) -> Any:
+    """A request body's JSON document (UTF-8, a BOM allowed; lone surrogates made U+FFFD), or BadBody."""
     try:
         document = json.loads(body.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -96,6 +97,11 @@ def advanced_request(body: bytes) -> AdvancedRequest:
         raise BadBody(f"The body is not valid JSON: {error}.") from None
     if LONE_SURROGATE_ESCAPE.search(body):
         document = _without_lone_surrogates(document)
+    return document
+
+
+def advanced_request(body: bytes) -> AdvancedRequest:
+    document = load(body)
     fields = _object(document, "SMSAdvancedRequest")
     requests = fields.get("smsrequests")
     if requests is not None and not isinstance(requests, list):

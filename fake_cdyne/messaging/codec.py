@@ -258,14 +258,7 @@ def _nillable(type_: ComplexType, name: str) -> bool:
 def read_json(type_name: str, body: bytes, name: str) -> Any:
     """A bare REST body as JSON. A guid parameter (the WebPost twins) is a JSON string, or an object
     holding just that parameter (``{"MessageID": "…"}``, lenient)."""
-    try:
-        document = json.loads(body.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise BadBody("The JSON body is not UTF-8.") from None
-    except (json.JSONDecodeError, RecursionError) as error:
-        raise BadBody(f"The body is not valid JSON: {error}.") from None
-    if sms2_json.LONE_SURROGATE_ESCAPE.search(body):
-        document = sms2_json._without_lone_surrogates(document)
+    document = sms2_json.load(body)
     declared = schema().types.get(type_name)
     if declared is None and isinstance(document, dict) and set(document) == {name}:
         document = document[name]
