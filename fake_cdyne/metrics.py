@@ -3,8 +3,9 @@
 Counting on the hot path is a few dictionary increments per request (``answered``, ``refused``), with
 labels the endpoint already has: the service (its registry's name), the surface, and the operation's
 name from the registry, so a new service or operation appears without a change here. What an answer
-says is read from its value: every record in it with an ``error`` (SMSError) or a ``status`` (a
-Messaging MessageStatus, say) that is an enum is counted under that name (``ANSWER_LABELS``). The rest
+says is read from its value: every record in it with an ``error`` (SMSError) or a ``status`` that is an
+enum, and every Messaging record (a dict) with a ``MessageStatus`` member, is counted under that name
+(``ANSWER_LABELS``). The rest
 (postbacks by kind and state, the store's size, errors, scheduled events) is read from the journal and
 the store when scraped, from counts they keep, never by a pass over their records.
 """
@@ -26,9 +27,15 @@ MEDIA_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Upper bounds of the latency histograms' buckets, in seconds (+Inf is implied).
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # What an answer's records say, counted when the attribute holds an enum: (family, label, attribute, help).
-ANSWER_LABELS = (
-    ("fake_cdyne_sms_errors_total", "sms_error", "error", "SMSResponses answered, by SMSError"),
-    ("fake_cdyne_message_statuses_total", "message_status", "status", "Records answered, by MessageStatus"),
+ANSWER_LABELS = (  # family, label, the attribute of a record (an enum), the member of a Messaging record
+    ("fake_cdyne_sms_errors_total", "sms_error", "error", None, "SMSResponses answered, by SMSError"),
+    (
+        "fake_cdyne_message_statuses_total",
+        "message_status",
+        "status",
+        "MessageStatus",
+        "Records answered, by MessageStatus",
+    ),
 )
 
 Labels = tuple[tuple[str, str], ...]
@@ -63,7 +70,9 @@ class Metrics:
 
     def __init__(self) -> None:
         self._requests: Counter[tuple[str, str, str, str]] = Counter()  # service, surface, operation, status
-        self._answers: dict[str, Counter[tuple[str, str, str]]] = {label: Counter() for _, label, _, _ in ANSWER_LABELS}
+        self._answers: dict[str, Counter[tuple[str, str, str]]] = {
+            label: Counter() for _, label, _, _, _ in ANSWER_LABELS
+        }
         self._latency: dict[tuple[str, str, str], _Histogram] = {}
 
     def answered(self, service: str, surface: str, operation: str, value: object, status: int, seconds: float) -> None:
@@ -71,7 +80,12 @@ class Metrics:
         self._requests[service, surface, operation, str(status)] += 1
         self._observe(service, surface, operation, seconds)
         for record in value if isinstance(value, list | tuple) else (value,):
-            for _, label, attribute, _ in ANSWER_LABELS:
+            for _, label, attribute, member, _ in ANSWER_LABELS:
+                if isinstance(record, dict):
+                    said = record.get(member) if member is not None else None
+                    if isinstance(said, str):  # the Messaging value model: an enum by its XSD name
+                        self._answers[label][service, operation, said] += 1
+                    continue
                 said = getattr(record, attribute, None)
                 if isinstance(said, enum.Enum):
                     self._answers[label][service, operation, said.name] += 1
@@ -96,7 +110,7 @@ class Metrics:
             for (s, f, o, c), n in sorted(self._requests.items())
         ]
         yield from _family("fake_cdyne_requests_total", "counter", "Requests answered, by status", requests)
-        for family, label, _, help_ in ANSWER_LABELS:
+        for family, label, _, _, help_ in ANSWER_LABELS:
             counted = [
                 ((("service", s), ("operation", o), (label, said)), n)
                 for (s, o, said), n in sorted(self._answers[label].items())

@@ -98,3 +98,17 @@ def test_an_answer_with_a_status_is_counted_by_it() -> None:
 def test_the_openapi_document_names_the_text_format(http: httpx.Client) -> None:
     operation = http.get("/_fake/openapi.json").json()["paths"]["/_fake/metrics"]["get"]
     assert set(operation["responses"]["200"]["content"]) == {"text/plain; version=0.0.4; charset=utf-8"}
+
+
+def test_messaging_answers_are_counted_by_their_message_status(http: httpx.Client) -> None:
+    key = str(uuid.uuid4())
+    body = {"Body": "Hi", "LicenseKey": key, "To": ["7575449510", "123"], "UseMMS": False}
+    sent = http.post("/Messaging.svc/SendMessage", json=body, headers={"Accept": "application/json"})
+    assert [entry["MessageStatus"] for entry in sent.json()] == [201, 406]
+    families = {f.name: f for f in text_string_to_metric_families(http.get("/_fake/metrics").text)}
+    counted = {
+        s.labels["message_status"]: s.value
+        for s in families["fake_cdyne_message_statuses"].samples
+        if s.labels["operation"] == "SendMessage"
+    }
+    assert counted == {"Ready": 1, "InvalidDestination": 1}
