@@ -29,8 +29,6 @@ MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "CDYNE SMSv2"
 INTERRUPTED = "interrupted: fake-cdyne stopped before the answer came"
 _SENDING = State.SENDING
-# Life events whose posts (if any) go to their message's own postback URL only (postbacks_for).
-_TO_MESSAGE_URL = frozenset({"created", "sent", "refused", "receipt"})
 
 
 class _Lane:
@@ -81,8 +79,8 @@ class Dispatcher:
 
     def on_life_event(self, event: LifeEvent) -> None:
         message = event.message
-        if event.kind in _TO_MESSAGE_URL and (message is None or not message.postback_url):
-            return  # what postbacks_for finds for these, without building it (every send without a URL)
+        if event.kind != "incoming" and (message is None or not message.postback_url):
+            return  # what postbacks_for finds for a message's events, without building it (a send without a URL)
         for outgoing in postbacks_for(event):
             self.submit(event.account.license_key, outgoing)
 
