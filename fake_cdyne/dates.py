@@ -8,6 +8,7 @@ local time (WCF's rule for Unspecified values; the live capture of 0001-01-01 sh
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -32,19 +33,25 @@ def quantise(moment: datetime) -> datetime:
     .NET first truncates to whole milliseconds, then SqlDateTime rounds half up to 1/300 s, which
     gives SQL Server's documented table: .995 to .998 become .997, .999 becomes the next second.
     """
-    microsecond = _QUANTISED[moment.microsecond // 1000]
-    if microsecond is None:
-        return moment.replace(microsecond=0) + timedelta(seconds=1)
-    return moment.replace(microsecond=microsecond)
+    microsecond = moment.microsecond
+    return moment + _SHIFTS[_QUANTISED[microsecond // 1000] - microsecond - _LEAST]  # replace() costs 4 times more
 
 
-def _quantised(millis: int) -> int | None:
-    """The microsecond a whole millisecond rounds to, or None for the next second."""
+def _quantised(millis: int) -> int:
+    """The microsecond a whole millisecond rounds to (1,000,000: the next second)."""
     ticks = (millis * 3 + 5) // 10
-    return None if ticks == 300 else round(ticks * 10 / 3) * 1000
+    return round(ticks * 10 / 3) * 1000
 
 
 _QUANTISED = [_quantised(millis) for millis in range(1000)]  # computed once: quantise runs twice a send
+# Every shift from a microsecond to its step, as a timedelta made once: -1,999 to +2,000 microseconds.
+_LEAST = min(step - millis * 1000 - 999 for millis, step in enumerate(_QUANTISED))
+_MOST = max(step - millis * 1000 for millis, step in enumerate(_QUANTISED))
+_SHIFTS = list(
+    itertools.accumulate(
+        itertools.repeat(timedelta(microseconds=1), _MOST - _LEAST), initial=timedelta(microseconds=_LEAST)
+    )
+)
 
 
 NEVER_XML = "0001-01-01T00:00:00"
