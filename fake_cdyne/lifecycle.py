@@ -17,7 +17,18 @@ from typing import Literal
 from .carrier import Carrier
 from .clock import Scheduler
 from .dates import quantise
-from .model import EMPTY_GUID, RECEIPT_CODES, IncomingMessage, Message, MessageState, Receipt, new_incoming_id
+from .model import (
+    EMPTY_GUID,
+    QUEUED,
+    RECEIPT_CODES,
+    SCHEDULED,
+    SENT,
+    IncomingMessage,
+    Message,
+    MessageState,
+    Receipt,
+    new_incoming_id,
+)
 from .scenario_model import Life
 from .store import Account, Store
 
@@ -77,7 +88,7 @@ class Lifecycle:
             account = self.store.find(message.license_key)
             if account is not None:
                 self._announce("created", account, message)
-            if message.state is MessageState.SCHEDULED and message.scheduled_for is not None:
+            if message.state is SCHEDULED and message.scheduled_for is not None:
                 self.scheduler.call_at(
                     message.scheduled_for, functools.partial(self._queue, message), message.license_key
                 )
@@ -102,7 +113,7 @@ class Lifecycle:
     def _send(self, message: Message, admitted: bool = False, account: Account | None = None) -> None:
         if account is None:
             account = self.store.find(message.license_key)
-        if message.state is not MessageState.QUEUED or account is None or self.store.message(message.id) is not message:
+        if message.state is not QUEUED or account is None or self.store.message(message.id) is not message:
             return  # cancelled, its account reset, or let go by retention
         life = message.life
         if life is not None and life.refuse:
@@ -115,7 +126,7 @@ class Lifecycle:
                 self.scheduler.call_at(turn, functools.partial(self._send, message, True), message.license_key)
                 return
             throttled = turn
-        message.state = MessageState.SENT
+        message.state = SENT
         message.sent_at = quantise(self.scheduler.clock.now())
         if self.carrier is not None:
             life = message.life = self.carrier.life(life, throttled)  # kept: a restart re-arms it (resume)
