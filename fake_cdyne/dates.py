@@ -8,6 +8,7 @@ local time (WCF's rule for Unspecified values; the live capture of 0001-01-01 sh
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -32,19 +33,25 @@ def quantise(moment: datetime) -> datetime:
     .NET first truncates to whole milliseconds, then SqlDateTime rounds half up to 1/300 s, which
     gives SQL Server's documented table: .995 to .998 become .997, .999 becomes the next second.
     """
-    microsecond = _QUANTISED[moment.microsecond // 1000]
-    if microsecond is None:
-        return moment.replace(microsecond=0) + timedelta(seconds=1)
-    return moment.replace(microsecond=microsecond)
+    microsecond = moment.microsecond
+    return moment + _SHIFTS[_QUANTISED[microsecond // 1000] - microsecond - _LEAST]  # replace() costs 4 times more
 
 
-def _quantised(millis: int) -> int | None:
-    """The microsecond a whole millisecond rounds to, or None for the next second."""
+def _quantised(millis: int) -> int:
+    """The microsecond a whole millisecond rounds to (1,000,000: the next second)."""
     ticks = (millis * 3 + 5) // 10
-    return None if ticks == 300 else round(ticks * 10 / 3) * 1000
+    return round(ticks * 10 / 3) * 1000
 
 
 _QUANTISED = [_quantised(millis) for millis in range(1000)]  # computed once: quantise runs twice a send
+# Every shift from a microsecond to its step, as a timedelta made once: -1,999 to +2,000 microseconds.
+_LEAST = min(step - millis * 1000 - 999 for millis, step in enumerate(_QUANTISED))
+_MOST = max(step - millis * 1000 for millis, step in enumerate(_QUANTISED))
+_SHIFTS = list(
+    itertools.accumulate(
+        itertools.repeat(timedelta(microseconds=1), _MOST - _LEAST), initial=timedelta(microseconds=_LEAST)
+    )
+)
 
 
 NEVER_XML = "0001-01-01T00:00:00"
@@ -88,11 +95,15 @@ def wcf_json_date(moment: datetime | None) -> str:
     return f"\\/Date({millis}-{hours:02d}{minutes:02d})\\/"
 
 
+_TWO_DIGITS = [f"{n:02d}" for n in range(60)]  # a format spec (":02d") costs 1,000 instructions a field
+
+
 def postback_datetime(moment: datetime) -> str:
     """.NET's US short form, ``5/8/2010 2:42:36 AM``, of the UTC time."""
-    hour = moment.hour % 12 or 12
-    half = "AM" if moment.hour < 12 else "PM"
-    return f"{moment.month}/{moment.day}/{moment.year} {hour}:{moment.minute:02d}:{moment.second:02d} {half}"
+    hour = moment.hour
+    half = "AM" if hour < 12 else "PM"
+    minute, second = _TWO_DIGITS[moment.minute], _TWO_DIGITS[moment.second]
+    return f"{moment.month}/{moment.day}/{moment.year} {hour % 12 or 12}:{minute}:{second} {half}"
 
 
 _JSON_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")

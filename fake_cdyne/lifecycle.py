@@ -1,7 +1,9 @@
 """What happens to a message after the send's response: queued, sent, and texts coming back.
 
 Transitions run on the scheduler (so a manual clock drives them) and are announced to listeners as
-``LifeEvent``s; the postback dispatcher and the inbox are listeners.
+``LifeEvent``s; the postback dispatchers (sms2's and the Messaging API's) and the live pages' event hub
+are listeners. Each listens to the kinds it acts on (``Lifecycle.listen``), and an event no one listens
+to is not made: a send nobody watches pays for no announcement of its creation.
 """
 
 from __future__ import annotations
@@ -15,7 +17,18 @@ from typing import Literal
 from .carrier import Carrier
 from .clock import Scheduler
 from .dates import quantise
-from .model import EMPTY_GUID, RECEIPT_CODES, IncomingMessage, Message, MessageState, Receipt, new_incoming_id
+from .model import (
+    EMPTY_GUID,
+    QUEUED,
+    RECEIPT_CODES,
+    SCHEDULED,
+    SENT,
+    IncomingMessage,
+    Message,
+    MessageState,
+    Receipt,
+    new_incoming_id,
+)
 from .scenario_model import Life
 from .store import Account, Store
 
@@ -25,9 +38,13 @@ RESUME_REPLY = "OK."
 HELP_REPLY = "Reply STOP to stop receiving messages from this number. Msg&data rates may apply."
 
 
-@dataclass(slots=True)  # not frozen: two are made for every send, and a frozen __init__ costs more
+Kind = Literal["created", "sent", "refused", "receipt", "incoming"]
+KINDS: tuple[Kind, ...] = ("created", "sent", "refused", "receipt", "incoming")
+
+
+@dataclass(slots=True)  # not frozen: one is made for every send, and a frozen __init__ costs more
 class LifeEvent:
-    kind: Literal["created", "sent", "refused", "receipt", "incoming"]
+    kind: Kind
     account: Account
     message: Message | None = None
     incoming: IncomingMessage | None = None
@@ -53,15 +70,25 @@ class Lifecycle:
         self.carrier = carrier  # a scenario file's carrier realism; None: off
         self.scheduler = scheduler
         self.send_delay = timedelta(seconds=send_delay)
-        self.listeners: list[Listener] = []
+        self._listeners: dict[Kind, list[Listener]] = {kind: [] for kind in KINDS}
+
+    def listen(self, listener: Listener, kinds: Iterable[Kind] = KINDS) -> None:
+        """Announce events of these kinds to ``listener``, after those listening already."""
+        for kind in kinds:
+            self._listeners[kind].append(listener)
+
+    def unlisten(self, listener: Listener) -> None:
+        for listening in self._listeners.values():
+            if listener in listening:
+                listening.remove(listener)
 
     def start(self, messages: Iterable[Message]) -> None:
         """Begin the life of freshly stored messages; called once their send has been answered."""
         for message in messages:
             account = self.store.find(message.license_key)
             if account is not None:
-                self._announce(LifeEvent("created", account, message))
-            if message.state is MessageState.SCHEDULED and message.scheduled_for is not None:
+                self._announce("created", account, message)
+            if message.state is SCHEDULED and message.scheduled_for is not None:
                 self.scheduler.call_at(
                     message.scheduled_for, functools.partial(self._queue, message), message.license_key
                 )
@@ -86,7 +113,7 @@ class Lifecycle:
     def _send(self, message: Message, admitted: bool = False, account: Account | None = None) -> None:
         if account is None:
             account = self.store.find(message.license_key)
-        if message.state is not MessageState.QUEUED or account is None or self.store.message(message.id) is not message:
+        if message.state is not QUEUED or account is None or self.store.message(message.id) is not message:
             return  # cancelled, its account reset, or let go by retention
         life = message.life
         if life is not None and life.refuse:
@@ -99,12 +126,12 @@ class Lifecycle:
                 self.scheduler.call_at(turn, functools.partial(self._send, message, True), message.license_key)
                 return
             throttled = turn
-        message.state = MessageState.SENT
+        message.state = SENT
         message.sent_at = quantise(self.scheduler.clock.now())
         if self.carrier is not None:
             life = message.life = self.carrier.life(life, throttled)  # kept: a restart re-arms it (resume)
         self.store.changed(message)
-        self._announce(LifeEvent("sent", account, message))
+        self._announce("sent", account, message)
         if life is not None:
             self._follow(account, message, life)
 
@@ -161,7 +188,7 @@ class Lifecycle:
         if account is None:
             return
         for _ in range(attempts):
-            self._announce(LifeEvent("refused", account, message=message))
+            self._announce("refused", account, message)
 
     def receipt(self, message: Message, code: str, description: str) -> None:
         """The carrier reports delivery (or not) of a sent message (not of one retention let go)."""
@@ -171,7 +198,7 @@ class Lifecycle:
         message.receipts += (Receipt(quantise(self.scheduler.clock.now()), code, description),)
         self.store.changed(message)
         if account is not None:
-            self._announce(LifeEvent("receipt", account, message=message, code=code, description=description))
+            self._announce("receipt", account, message, code=code, description=description)
 
     def receive(
         self,
@@ -204,7 +231,7 @@ class Lifecycle:
         auto_reply = incoming.auto_reply = self._act_on_keyword(account, incoming)
         if auto_reply is not None:
             self.store.changed(incoming)
-        self._announce(LifeEvent("incoming", account, message=matched, incoming=incoming))
+        self._announce("incoming", account, matched, incoming=incoming)
         return Received(incoming, matched, auto_reply)
 
     def _act_on_keyword(self, account: Account, incoming: IncomingMessage) -> str | None:
@@ -219,6 +246,18 @@ class Lifecycle:
             return HELP_REPLY
         return None
 
-    def _announce(self, event: LifeEvent) -> None:
-        for listener in self.listeners:
-            listener(event)
+    def _announce(
+        self,
+        kind: Kind,
+        account: Account,
+        message: Message | None,
+        *,
+        incoming: IncomingMessage | None = None,
+        code: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        listeners = self._listeners[kind]
+        if listeners:  # no event is made for no one
+            event = LifeEvent(kind, account, message, incoming, code, description)
+            for listener in listeners:
+                listener(event)

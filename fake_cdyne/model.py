@@ -8,6 +8,7 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -26,7 +27,10 @@ os.register_at_fork(after_in_child=_ids.seed)
 # RFC 4122's variant and version 4 bits, as uuid.UUID(version=4) sets them.
 _VERSION_4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
 _VERSION_4_SET = (0x8000 << 48) | (4 << 76)
-_new_uuid, _set = uuid.UUID.__new__, object.__setattr__
+_new_uuid, _unknown = uuid.UUID.__new__, uuid.SafeUUID.unknown
+# UUID's slots, set as uuid.UUID sets them (object.__setattr__ looks the slot up first: a third dearer).
+_set_int: Callable[[uuid.UUID, int], None] = uuid.UUID.__dict__["int"].__set__
+_set_safe: Callable[[uuid.UUID, uuid.SafeUUID], None] = uuid.UUID.__dict__["is_safe"].__set__
 
 
 def new_id() -> uuid.UUID:
@@ -34,8 +38,8 @@ def new_id() -> uuid.UUID:
     send cost 4% of the send path, and IDs need to be unique, not secret. Not the random module's shared
     generator: a test that calls random.seed() (hypothesis does, per example) would replay the IDs."""
     guid = _new_uuid(uuid.UUID)  # as uuid.UUID(int=..., version=4) makes it, without its argument checks
-    _set(guid, "int", (_ids.getrandbits(128) & _VERSION_4_CLEAR) | _VERSION_4_SET)
-    _set(guid, "is_safe", uuid.SafeUUID.unknown)
+    _set_int(guid, (_ids.getrandbits(128) & _VERSION_4_CLEAR) | _VERSION_4_SET)
+    _set_safe(guid, _unknown)
     return guid
 
 
@@ -86,6 +90,18 @@ class MessageState(enum.Enum):
     QUEUED = "queued"
     SENT = "sent"
     CANCELLED = "cancelled"
+
+
+# The members a send reads, as module constants: in Python 3.11 reading a member off its class costs 740
+# instructions more than a global (EnumType's __getattr__ keeps the lookup from being specialised), and a
+# send read a dozen.
+NO_ERROR = SMSError.NoError
+SCHEDULED, QUEUED, SENT, CANCELLED = (
+    MessageState.SCHEDULED,
+    MessageState.QUEUED,
+    MessageState.SENT,
+    MessageState.CANCELLED,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +158,7 @@ class Message:
     postback_url: str | None = None
     scheduled_for: datetime | None = None
     is_unicode: bool = False
-    state: MessageState = MessageState.QUEUED
+    state: MessageState = QUEUED
     sent_at: datetime | None = None
     replies: list[IncomingMessage] = field(default_factory=list)
     receipts: tuple[Receipt, ...] = ()
@@ -187,13 +203,15 @@ class SMSResponse:
 
     @classmethod
     def of(cls, message: Message, *, with_replies: bool) -> SMSResponse:
+        state = message.state  # the fields in order, by position: each keyword costs 450 instructions
+        incoming = tuple(message.replies) if with_replies else None
         return cls(
-            error=SMSError.NoError,
-            message_id=message.id,
-            cancelled=message.state is MessageState.CANCELLED,
-            queued=message.state is MessageState.QUEUED,
-            sent=message.state is MessageState.SENT,
-            sent_at=message.sent_at,
-            reference_id=message.reference_id,
-            incoming=tuple(message.replies) if with_replies else None,
+            NO_ERROR,
+            message.id,
+            state is CANCELLED,
+            state is QUEUED,
+            state is SENT,
+            message.sent_at,
+            message.reference_id,
+            incoming,
         )

@@ -15,7 +15,19 @@ from typing import Generic, TypeVar
 
 from .clock import Clock
 from .dates import MIN_VALUE, quantise
-from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, RefusedSend, SMSError, SMSResponse, new_id
+from .model import (
+    EMPTY_GUID,
+    NO_ERROR,
+    QUEUED,
+    SCHEDULED,
+    IncomingMessage,
+    Message,
+    MessageState,
+    RefusedSend,
+    SMSError,
+    SMSResponse,
+    new_id,
+)
 from .requests import AdvancedRequest, SMSRequest
 from .scenario_model import Fault, Outcome
 from .scenarios import Facts, ScenarioEngine
@@ -151,22 +163,22 @@ class Operations:
             return SMSResponse.refused(outcome.error, sms.reference_id), None
         number = normalise_phone(phone)
         error, did = self._check(account, sms, number)
-        if error is not SMSError.NoError or account is None or number is None or did is None:
+        if error is not NO_ERROR or account is None or number is None or did is None:
             return SMSResponse.refused(error, sms.reference_id), None
         now = self.clock.now()
         scheduled = sms.scheduled_for if sms.scheduled_for and sms.scheduled_for > now else None
-        message = Message(
-            id=new_id(),
-            license_key=account.license_key,
-            to_number=number,
-            from_number=did,
-            text=sms.message or "",
-            created_at=quantise(now),  # as sent_at: the service stores SQL Server datetimes
+        message = Message(  # id, key, to, from, text, created by position: each keyword costs 450 instructions
+            new_id(),
+            account.license_key,
+            number,
+            did,
+            sms.message or "",
+            quantise(now),  # as sent_at: the service stores SQL Server datetimes
             reference_id=sms.reference_id,
             postback_url=sms.postback_url or None,
             scheduled_for=scheduled,
             is_unicode=is_unicode,
-            state=MessageState.SCHEDULED if scheduled else MessageState.QUEUED,
+            state=SCHEDULED if scheduled else QUEUED,
             life=outcome.life if outcome is not None else None,
         )
         self.store.add_message(account, message)
@@ -191,7 +203,7 @@ class Operations:
                 return SMSError.InvalidAssignedDID, None
         if sms.scheduled_for is not None and sms.scheduled_for != MIN_VALUE and not sms.scheduled_is_utc:
             return SMSError.ScheduledDateTimeIsNotUTC, None
-        return SMSError.NoError, did
+        return NO_ERROR, did
 
     def get_message_status(self, message_id: uuid.UUID, key_hint: uuid.UUID = EMPTY_GUID) -> Result[SMSResponse]:
         """``key_hint``: the LicenseKey many clients add, used to pick the key's rules for unknown IDs."""

@@ -7,6 +7,8 @@ dates are the US short form of the UTC time.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from .dates import postback_datetime
 from .model import EMPTY_GUID, IncomingMessage, Message
 
@@ -16,9 +18,15 @@ _ASCII = str.maketrans({chr(b): _TABLE[b] for b in range(128)})
 
 
 def url_encode(text: str) -> str:
-    if text.isascii():  # nearly every field: one pass in C
-        return text.translate(_ASCII)
+    if text.isascii():  # nearly every field: one pass in C (none for letters and digits: a phone number)
+        return text if text.isalnum() else text.translate(_ASCII)
     return "".join(_TABLE[b] for b in text.encode("utf-8"))
+
+
+def _encoded_time(moment: datetime) -> str:
+    """``postback_datetime`` form-encoded: its only characters besides letters and digits are "/", ":", " "
+    (three replaces cost a third of a pass through the table)."""
+    return postback_datetime(moment).replace("/", "%2f").replace(":", "%3a").replace(" ", "+")
 
 
 def form(fields: list[tuple[str, str]]) -> str:
@@ -26,17 +34,13 @@ def form(fields: list[tuple[str, str]]) -> str:
 
 
 def sent_form(message: Message, *, sent: bool) -> str:
-    """``SMSSent=1`` once the message went to the carrier; ``SMSSent=0`` when the carrier refused it."""
-    when = message.sent_at or message.created_at
-    return form(
-        [
-            ("SMSSent", "1" if sent else "0"),
-            ("MessageID", str(message.id)),
-            ("ReferenceID", message.reference_id or ""),
-            ("FromPhoneNumber", message.from_number),
-            ("ToPhoneNumber", message.to_number),
-            ("SentTime", postback_datetime(when)),
-        ]
+    """``SMSSent=1`` once the message went to the carrier; ``SMSSent=0`` when the carrier refused it.
+    One f-string (a GUID needs no escaping): the one form made for every send with a postback URL."""
+    when = _encoded_time(message.sent_at or message.created_at)
+    return (
+        f"SMSSent={1 if sent else 0}&MessageID={message.id}&ReferenceID={url_encode(message.reference_id or '')}"
+        f"&FromPhoneNumber={url_encode(message.from_number)}&ToPhoneNumber={url_encode(message.to_number)}"
+        f"&SentTime={when}"
     )
 
 

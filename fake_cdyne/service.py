@@ -21,14 +21,14 @@ from .carrier import carrier_for
 from .clock import ManualClock, Scheduler, SystemClock
 from .config import Config
 from .events import EventHub
-from .lifecycle import Lifecycle
+from .lifecycle import Lifecycle, LifeEvent
 from .messaging.delivery import MessagingPostbacks
 from .messaging.operations import MessagingOperations
 from .metrics import Metrics
 from .operations import Operations
 from .persist.snapshots import Snapshots
 from .persist.sqlite import SqliteStore
-from .postbacks import Dispatcher, StopReport
+from .postbacks import POSTED_EVENTS, Dispatcher, StopReport
 from .scenario_files import load_scenarios
 from .scenario_model import AccountSpec, Scenario, ScenarioSource
 from .scenarios import ScenarioEngine
@@ -80,7 +80,7 @@ class Service:
         self.operations = Operations(
             self.store, self.clock, self.scenarios, max_message_length=config.max_message_length
         )
-        self.events = EventHub()
+        self.events = EventHub(on_watched=self._watch_life)
         self.traffic = Traffic(config.request_log_size)
         self.metrics = Metrics()
         self.on_reset: list[Callable[[uuid.UUID | None], None]] = []  # indexes kept elsewhere (the inbox's)
@@ -88,14 +88,20 @@ class Service:
             config, self.scheduler, self.record_error, on_change=self.events.publish
         )
         self.store.letting_go.append(self.postbacks.journal.forget_record)
-        self.lifecycle.listeners.append(self.postbacks.on_life_event)
-        self.lifecycle.listeners.append(lambda event: self.events.publish(event.kind, event.account.license_key))
-        self.lifecycle.listeners.append(MessagingPostbacks(self).on_life_event)
+        self.lifecycle.listen(self.postbacks.on_life_event, POSTED_EVENTS)
+        self.lifecycle.listen(MessagingPostbacks(self).on_life_event, POSTED_EVENTS)
         self._declare(account for scenario in scenarios for account in scenario.accounts)
         self.installed: dict[uuid.UUID, ScenarioSource] = {}  # the scenarios installed at runtime, as given
         self.snapshots = Snapshots()
         self.persistence = SqliteStore.open(config.store, self) if config.store else None
         self.messaging = MessagingOperations(self)  # last: its parts may read any of the above
+
+    def _watch_life(self, watched: bool) -> None:
+        """Open pages hear of every life event; while none is open, none is made for them."""
+        (self.lifecycle.listen if watched else self.lifecycle.unlisten)(self._publish_life)
+
+    def _publish_life(self, event: LifeEvent) -> None:
+        self.events.publish(event.kind, event.account.license_key)
 
     async def start(self) -> None:
         """On the event loop, before the first request: a store's scheduled work is armed again."""

@@ -28,7 +28,7 @@ from .account import test_did as test_did
 from .account import test_short_code as test_short_code
 from .ledger import Ledger, Window, page
 from .messaging.media_store import MediaStore
-from .model import EMPTY_GUID, IncomingMessage, Message, MessageState, RefusedSend
+from .model import EMPTY_GUID, QUEUED, IncomingMessage, Message, MessageState, RefusedSend
 
 
 def _serial(record: Message | IncomingMessage) -> int:
@@ -218,7 +218,7 @@ class Store:
         account._messages.append(message)
         if message.reference_id is not None:
             account._by_reference.setdefault(message.reference_id, Window()).append(message)
-        if message.state is MessageState.QUEUED:
+        if message.state is QUEUED:
             account._last_to[message.to_number] = message
         if self.recorder is not None:
             self.recorder.changed(message)

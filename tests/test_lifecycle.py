@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+import uuid
 from datetime import datetime, timedelta
 
 import httpx
+import pytest
+
+from fake_cdyne import lifecycle
+from fake_cdyne.config import Config
+from fake_cdyne.service import Service
 
 from .conftest import message_id, send
 
@@ -115,3 +124,55 @@ def test_manual_clock_refused_on_the_system_clock(http: httpx.Client) -> None:
     reply = http.post("/_fake/clock/advance", json={"seconds": 1})
     assert reply.status_code == 409
     assert "manual clock" in reply.json()["error"]
+
+
+def _send_in_process(service: Service, key: uuid.UUID) -> None:
+    result = service.operations.simple_sms_send("7575449510", "Hello", key)
+    service.lifecycle.start(result.started)
+
+
+def test_a_listener_hears_only_the_kinds_it_listens_to_and_no_event_is_made_for_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[str] = []
+    real = lifecycle.LifeEvent
+
+    def counted(kind: lifecycle.Kind, *args: object) -> lifecycle.LifeEvent:
+        made.append(kind)
+        return real(kind, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lifecycle, "LifeEvent", counted)
+    service = Service(Config())
+    heard: list[str] = []
+
+    def listener(event: lifecycle.LifeEvent) -> None:
+        heard.append(event.kind)
+
+    service.lifecycle.listen(listener, ("sent",))
+    _send_in_process(service, uuid.uuid4())
+    assert heard == ["sent"]
+    assert made == ["sent"]  # nobody listens to "created" (no page is open): no event was made for it
+    service.lifecycle.unlisten(listener)
+    _send_in_process(service, uuid.uuid4())
+    assert heard == ["sent"]
+
+
+def test_open_pages_hear_each_life_event_and_stop_hearing_once_closed() -> None:
+    key = uuid.uuid4()
+
+    async def scenario() -> list[str | None]:
+        service = Service(Config())
+        notices = service.events.subscribe(keepalive=30)
+        first = asyncio.ensure_future(anext(notices))
+        deadline = time.monotonic() + 5
+        while not service.lifecycle._listeners["created"] and time.monotonic() < deadline:
+            await asyncio.sleep(0)  # the subscription's first step (no timing: a turn of the loop)
+        _send_in_process(service, key)
+        heard = [await asyncio.wait_for(first, 5)]
+        await notices.aclose()
+        assert not service.lifecycle._listeners["created"]  # the pages' listener went with the last page
+        _send_in_process(service, key)  # no page open: nothing is announced for them
+        return heard
+
+    heard = asyncio.run(scenario())
+    assert [json.loads(notice or "{}") for notice in heard] == [{"kind": "created", "license_key": str(key)}]

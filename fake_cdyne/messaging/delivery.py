@@ -36,11 +36,13 @@ class MessagingPostbacks:
         return self.service.messaging.postback_settings.target(license_key, kind, number)
 
     def on_life_event(self, event: LifeEvent) -> None:
+        message = event.message
+        if event.kind != "incoming" and (message is None or not message.messaging):
+            return  # an sms2 message's: what postbacks_for finds, without looking (every sms2 send passes here)
         key = event.account.license_key
         for outgoing in self.postbacks_for(event):
             self.service.postbacks.submit(key, outgoing)
-        message = event.message
-        if event.kind == "sent" and message is not None and message.messaging:
+        if event.kind == "sent" and message is not None:
             self._fake_receipts(message)
 
     def postbacks_for(self, event: LifeEvent) -> list[Outgoing]:

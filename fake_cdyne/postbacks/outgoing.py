@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..lifecycle import Kind as LifeKind
 from ..lifecycle import LifeEvent
 from ..postback_forms import receipt_form, reply_form, sent_form
 from .journal import Outgoing
+
+# The life events a postback may be made for (sms2's or the Messaging API's): none is made at "created".
+POSTED_EVENTS: tuple[LifeKind, ...] = ("sent", "refused", "receipt", "incoming")
 
 
 def postbacks_for(event: LifeEvent) -> list[Outgoing]:
