@@ -9,8 +9,13 @@ A ``kill -9`` loses at most the last batch. On start the rows are read back as a
 happened; what was due later (a scenario's replies and receipts) and every scheduled, queued or
 unfinished thing is armed again. Snapshots are kept in a table of their own.
 
+Whatever the fake lets go is let go here too: a record removed (a message, text or refused send that
+retention let go, a media file removed) deletes its row, by its key, or for a kind kept without keys
+(refused sends) the oldest row of its license key (retention lets them go oldest first); the postbacks
+about a message or text let go go with it.
+
 Tables: ``records(seq, kind, key, license_key, body)``, one row a record in the order first written;
-``snapshots(name, taken_at, body)``; ``meta(name, value)`` (the format, ``as_of``).
+``snapshots(name, taken_at, body)``; ``meta(name, value)`` (the format, ``as_of``, ``next_media_id``).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ UPSERT = (
     "INSERT INTO records (kind, key, license_key, body) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body"
 )
+OLDEST = "DELETE FROM records WHERE seq = (SELECT min(seq) FROM records WHERE kind = ? AND license_key = ?)"
 _STOP = object()
 Op = tuple[str, Any]  # ("changed" | "removed" | "reset" | "snapshot" | "unsnapshot", what)
 
@@ -93,6 +99,7 @@ class SqliteStore:
         if loaded is not None:
             state.apply(self.service, loaded)
         self.service.store.recorder = self
+        self.service.store.letting_go.insert(0, self._letting_go)  # before the journal forgets them
         self.service.postbacks.journal.on_change = self.changed
         self._thread = threading.Thread(target=self._write, name="fake-cdyne store", daemon=True)
         self._thread.start()
@@ -108,9 +115,18 @@ class SqliteStore:
     def reset(self, license_key: uuid.UUID | None) -> None:
         self._queue.put(("reset", license_key))
 
+    def _letting_go(self, record_id: uuid.UUID) -> None:
+        """The store lets a message or text go: the journal will forget its postbacks, and so do we."""
+        journal = self.service.postbacks.journal
+        for postback in journal.for_record(record_id):
+            if journal.holds(postback):
+                self.removed(postback)
+
     def close(self) -> None:
         """Write what is queued and close the database."""
         self.service.store.recorder = None
+        if self._letting_go in self.service.store.letting_go:
+            self.service.store.letting_go.remove(self._letting_go)
         self.service.postbacks.journal.on_change = None
         if self._thread is not None:
             self._queue.put(_STOP)
@@ -153,8 +169,11 @@ class SqliteStore:
                     continue
                 self._flush(pending)
                 if op == "removed":
-                    kind, key, _ = state.key_of(what)
-                    db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
+                    kind, key, license_key = state.key_of(what)
+                    if key is not None:
+                        db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
+                    else:  # kept in order, let go oldest first: the key's oldest row of the kind
+                        db.execute(OLDEST, (kind, str(license_key)))
                 elif op == "reset":
                     if what is None:
                         db.execute("DELETE FROM records")
