@@ -170,8 +170,8 @@ def test_the_messaging_apis_keywords_and_postback_settings_are_kept(tmp_path: Pa
 
 def test_media_files_are_kept_and_their_ids_go_on(tmp_path: Path) -> None:
     """A key's media (an upload, bytes and tags) answer GetMedia and GetMediaInfo the same after an
-    export and import and after a restart, a removed one stays removed, and new MediaIds follow the highest
-    kept (one removed before the restart may be given again: the store keeps files, not the counter)."""
+    export and import and after a restart, a removed one stays removed, and its MediaId is not given
+    again: the counter is kept with the files."""
     config = Config(port=0, store=str(tmp_path / "state.db"))
     key, picture = str(uuid.uuid4()), b"GIF89a\x01\x00\x01\x00fake"
 
@@ -200,7 +200,14 @@ def test_media_files_are_kept_and_their_ids_go_on(tmp_path: Path) -> None:
         assert read(http) == before
     with FakeServer(config) as fake, httpx.Client(base_url=fake.url) as http:
         assert read(http) == before
-        assert upload(http, "new.gif") == kept + 1
+        assert upload(http, "new.gif") == gone + 1
+    with FakeServer(config) as fake, httpx.Client(base_url=fake.url) as http:
+        newest = upload(http, "newer.gif")
+        assert newest == gone + 2
+        params = {"LicenseKey": key, "MediaId": newest}
+        assert http.get("/Messaging.svc/RemoveMedia", params=params, headers=JSON).json() is True
+    with FakeServer(config) as fake, httpx.Client(base_url=fake.url) as http:
+        assert upload(http, "newest.gif") == newest + 1  # the highest one removed: the counter, not the files
 
 
 def test_refused_sends_and_postbacks_retention_lets_go_leave_the_file(

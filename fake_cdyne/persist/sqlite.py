@@ -81,7 +81,7 @@ class SqliteStore:
             if meta.setdefault("format", FORMAT) != FORMAT:
                 raise ConfigError(f"store {path}: written by another version ({meta['format']!r}, not {FORMAT!r})")
             connection.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
-            loaded = state.read(_document(connection, meta.get("as_of")), lenient=True)
+            loaded = state.read(_document(connection, meta), lenient=True)
             for name, taken_at, body in connection.execute("SELECT name, taken_at, body FROM snapshots"):
                 service.snapshots.add(Snapshot(name, taken_at, body, _counts(body)))
         except sqlite3.Error as error:
@@ -186,6 +186,8 @@ class SqliteStore:
                     db.execute("DELETE FROM snapshots WHERE name = ?", (what,))
             self._flush(pending)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('as_of', ?)", (as_of.isoformat(),))
+            next_media_id = str(self.service.store.media.next_id)  # after the batch was taken: above its media
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('next_media_id', ?)", (next_media_id,))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -213,15 +215,20 @@ class SqliteStore:
             self._on_error(where, error)
 
 
-def _document(connection: sqlite3.Connection, as_of: str | None) -> dict[str, Any]:
+def _document(connection: sqlite3.Connection, meta: dict[str, str]) -> dict[str, Any]:
     """The rows as a state document (in the order they were first written)."""
-    moment = as_of or datetime.now(UTC).isoformat()
+    moment = meta.get("as_of") or datetime.now(UTC).isoformat()
     document: dict[str, Any] = {
         "format": state.FORMAT,
         "version": state.VERSION,
         "taken_at": moment,
         "clock": {"now": moment},
     }
+    if "next_media_id" in meta:
+        try:
+            document["next_media_id"] = int(meta["next_media_id"])
+        except ValueError:
+            raise StateError("meta.next_media_id", f"not a whole number: {meta['next_media_id']!r}") from None
     for kind in state.KINDS:
         document[kind.name] = []
     for seq, kind, body in connection.execute("SELECT seq, kind, body FROM records ORDER BY seq"):
