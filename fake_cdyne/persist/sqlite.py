@@ -35,6 +35,7 @@ from .records import StateError
 from .snapshots import Snapshot
 
 if TYPE_CHECKING:
+    from ..postbacks import Postback
     from ..service import Service
 
 FORMAT = "fake-cdyne store 1"
@@ -100,7 +101,7 @@ class SqliteStore:
             state.apply(self.service, loaded)
         self.service.store.recorder = self
         self.service.store.letting_go.insert(0, self._letting_go)  # before the journal forgets them
-        self.service.postbacks.journal.on_change = self.changed
+        self.service.postbacks.journal.on_change = self._postback_changed
         self._thread = threading.Thread(target=self._write, name="fake-cdyne store", daemon=True)
         self._thread.start()
 
@@ -114,6 +115,11 @@ class SqliteStore:
 
     def reset(self, license_key: uuid.UUID | None) -> None:
         self._queue.put(("reset", license_key))
+
+    def _postback_changed(self, postback: Postback) -> None:
+        """A postback changed; one the journal let go (its message with it) is not written back."""
+        if self.service.postbacks.journal.holds(postback):
+            self.changed(postback)
 
     def _letting_go(self, record_id: uuid.UUID) -> None:
         """The store lets a message or text go: the journal will forget its postbacks, and so do we."""
