@@ -6,7 +6,8 @@
   after a full reset.
 - health: a fake serving N stored messages (put in the store directly, 1,000 phones), read whole by
   ``GET /_fake/messages`` (streamed) and through the inbox's first read (the index catching up), by curl
-  processes, while this process asks ``GET /_fake/health`` over and over: its round trips' p50, p99, max.
+  processes, while another process asks ``GET /_fake/health`` over and over: its round trips' p50, p99,
+  max; and the event loop's longest pause and the garbage collector's long collections meanwhile.
 - sends: ``fake-cdyne serve`` (retention on) loaded by wrk, 20 connections, 10 s: SimpleSMSsend per second.
 
 Prints what it measured; README "Running a shared fake" quotes it.
@@ -15,17 +16,19 @@ Prints what it measured; README "Running a shared fake" quotes it.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
+import json
 import os
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,6 +40,7 @@ from fake_cdyne.service import Service
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 KEY = uuid.UUID("f01d89fd-5155-5455-5585-e84ab8de8591")
+IDLE_ROUNDS = 100  # of 20 health checks, before the listings: the machine's own delays
 
 
 def rss_mb() -> float:
@@ -86,61 +90,125 @@ def _fill(service: Service, count: int) -> None:
         service.store.add_message(account, message)
 
 
+# The health checker runs in a process of its own, as a load balancer's or a container's would: in this
+# process its thread would wait for the interpreter lock behind the fake's, and time that (seconds of it).
+_CHECKER = """
+import http.client, json, sys, time
+connection = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]), timeout=30)
+round_trips = []
+while sys.stdin.readline().strip() == "go":
+    while True:
+        asked = time.perf_counter()
+        connection.request("GET", "/_fake/health")
+        answer = connection.getresponse()
+        answer.read()
+        round_trips.append(time.perf_counter() - asked)
+        if answer.status != 200 or len(round_trips) % 20 == 0:
+            break
+    print(answer.status, flush=True)
+print(json.dumps(round_trips), flush=True)
+"""
+
+
+def _caught_loop(fake: FakeServer) -> list[asyncio.AbstractEventLoop]:
+    """Where the fake's event loop will be, once it starts (read at the service's start)."""
+    service, caught = fake.starlette.state.service, []
+    start = service.start
+
+    async def starting() -> None:
+        caught.append(asyncio.get_running_loop())
+        await start()
+
+    service.start = starting
+    return caught
+
+
+def _loop_pauses(loop: asyncio.AbstractEventLoop, pauses: list[float], every: float = 0.01) -> Callable[[], None]:
+    """Measure how late a callback the fake's event loop runs every ``every`` s comes; returns a stopper."""
+    stopped = [False]
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        pauses.append(now - last[0] - every)
+        last[0] = now
+        if not stopped[0]:
+            loop.call_later(every, tick)
+
+    loop.call_soon_threadsafe(tick)
+    return lambda: stopped.__setitem__(0, True)
+
+
 def health(count: int) -> None:
     curl = shutil.which("curl")
     if curl is None:
         sys.exit("health needs curl")
-    with FakeServer(Config(port=0, request_log_size=0)) as fake:
+    fake = FakeServer(Config(port=0, request_log_size=0))
+    loop = _caught_loop(fake)
+    with fake:
         print(f"storing {count:,} messages ...", flush=True)
         _fill(fake.starlette.state.service, count)
         gc.collect()
-        pauses: list[float] = []
+        collections: list[float] = []
         began = [0.0]
 
         def timed(phase: str, info: dict[str, int]) -> None:
-            if info["generation"] == 2:
-                if phase == "start":
-                    began[0] = time.perf_counter()
-                else:
-                    pauses.append(time.perf_counter() - began[0])
+            if phase == "start":
+                began[0] = time.perf_counter()
+            elif info["generation"] == 2 or time.perf_counter() - began[0] > 0.01:
+                collections.append(time.perf_counter() - began[0])
 
+        host, port = fake.url.removeprefix("http://").split(":")
+        checker = subprocess.Popen(
+            [sys.executable, "-c", _CHECKER, host, port], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert checker.stdin is not None
+        assert checker.stdout is not None
+
+        def checks(rounds: int) -> None:
+            for _ in range(rounds):
+                print("go", file=checker.stdin, flush=True)
+                assert checker.stdout.readline().strip() == "200"
+
+        checks(1)  # connected
+        idle_pauses: list[float] = []
+        stop_ticking = _loop_pauses(loop[0], idle_pauses)
+        checks(IDLE_ROUNDS)  # the machine's own delays, for reference
+        stop_ticking()
         gc.callbacks.append(timed)
-        with httpx.Client(base_url=fake.url, timeout=30) as client:
-            client.get("/_fake/health")
-            idle: list[float] = []
-            for _ in range(50):
-                asked = time.perf_counter()
-                client.get("/_fake/health")
-                idle.append(time.perf_counter() - asked)
-            idle.sort()
-            print(
-                f"  /_fake/health idle first: p50 {statistics.median(idle) * 1000:.1f} ms, max {idle[-1] * 1000:.1f} ms"
+        loop_pauses: list[float] = []
+        stop_ticking = _loop_pauses(loop[0], loop_pauses)
+        readers = [
+            subprocess.Popen(
+                [curl, "-s", "-o", os.devnull, "-w", "%{time_total} %{size_download}\n", url],
+                stdout=subprocess.PIPE,
+                text=True,
             )
-            readers = [
-                subprocess.Popen(
-                    [curl, "-s", "-o", os.devnull, "-w", "%{time_total} %{size_download}\n", url],
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
-                for url in (f"{fake.url}/_fake/messages", f"{fake.url}/_fake/inbox/conversations?limit=50")
-            ]
-            round_trips: list[float] = []
-            while any(reader.poll() is None for reader in readers):
-                asked = time.perf_counter()
-                assert client.get("/_fake/health").status_code == 200
-                round_trips.append(time.perf_counter() - asked)
-            for reader, name in zip(readers, ("/_fake/messages", "/_fake/inbox/conversations"), strict=True):
-                seconds, size = (reader.stdout.read() if reader.stdout else "0 0").split()
-                print(f"  {name}: {float(seconds):.1f} s, {int(size):,} bytes")
-    gc.callbacks.remove(timed)
-    if pauses:
-        print(f"  full garbage collections meanwhile: {len(pauses)}, the longest {max(pauses) * 1000:.0f} ms")
-    round_trips.sort()
-    p99 = round_trips[int(len(round_trips) * 0.99)]
-    print(
-        f"  /_fake/health meanwhile: {len(round_trips)} answers, p50 {statistics.median(round_trips) * 1000:.1f} ms, "
-        f"p99 {p99 * 1000:.1f} ms, max {round_trips[-1] * 1000:.1f} ms"
-    )
+            for url in (f"{fake.url}/_fake/messages", f"{fake.url}/_fake/inbox/conversations?limit=50")
+        ]
+        while any(reader.poll() is None for reader in readers):
+            checks(1)
+        stop_ticking()
+        gc.callbacks.remove(timed)
+        checker.stdin.close()
+        round_trips: list[float] = json.loads(checker.stdout.readline())[20:]
+        checker.wait(10)
+        for reader, name in zip(readers, ("/_fake/messages", "/_fake/inbox/conversations"), strict=True):
+            seconds, size = (reader.stdout.read() if reader.stdout else "0 0").split()
+            print(f"  {name}: {float(seconds):.1f} s, {int(size):,} bytes")
+    idle, busy = round_trips[: IDLE_ROUNDS * 20], round_trips[IDLE_ROUNDS * 20 :]
+    print(f"  collections over 10 ms or of the oldest generation meanwhile: {len(collections)}", end="")
+    print(f", the longest {max(collections) * 1000:.0f} ms" if collections else "")
+    longest, idle_longest = max(loop_pauses) * 1000, max(idle_pauses) * 1000
+    print(f"  the event loop's longest pause: {longest:.0f} ms (idle: {idle_longest:.0f} ms)")
+    print(f"  /_fake/health idle, from another process: {_figures(idle)}")
+    print(f"  /_fake/health meanwhile, from another process: {_figures(busy)}")
+
+
+def _figures(round_trips: list[float]) -> str:
+    ordered = sorted(round_trips)
+    p50, p99 = (ordered[int(len(ordered) * share)] * 1000 for share in (0.5, 0.99))
+    return f"{len(ordered)} answers, p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {ordered[-1] * 1000:.1f} ms"
 
 
 def sends() -> None:

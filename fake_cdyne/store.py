@@ -275,6 +275,7 @@ class Store:
             account = self._accounts[refused.license_key]
             account._refused.popleft()  # the account's oldest: records are let go in the order stored
             account._let_go[2] += 1
+            self._removed(refused)  # a store on disk lets it go too
             let_go += 1
         return let_go
 

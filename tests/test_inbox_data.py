@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -12,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fake_cdyne import Config, FakeServer
+from fake_cdyne.inbox.threads import index_of
 from fake_cdyne.lifecycle import HELP_REPLY, STOP_REPLY
-from fake_cdyne.model import IncomingMessage, Message, MessageState
+from fake_cdyne.model import IncomingMessage, Message, MessageState, new_id
 from fake_cdyne.service import Service
 
 from .conftest import message_id, send
@@ -199,7 +203,13 @@ def _timed(client: httpx.Client, url: str, **params: str | int) -> tuple[float, 
 
 
 def test_ten_thousand_conversations_cost_a_page_not_a_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    with FakeServer(Config(port=0, request_log_size=0)) as server, httpx.Client(base_url=server.url) as client:
+    """The first read indexes 100,000 texts (under 5 s, asserted when the machine's load average is below
+    its number of cores: on a shared runner loaded beyond it, the same read took 4.7 s at main and here,
+    so there it has 30 s); after it, a page reads only what changed and what it shows."""
+    with (
+        FakeServer(Config(port=0, request_log_size=0)) as server,
+        httpx.Client(base_url=server.url, timeout=60) as client,
+    ):
         key = _fill(server.starlette.state.service)  # before any request: the server's loop is idle
         first, listed = _timed(client, "/_fake/inbox/conversations", limit=50)
         assert listed["total"] == CONVERSATIONS
@@ -218,10 +228,32 @@ def test_ten_thousand_conversations_cost_a_page_not_a_pass(capsys: pytest.Captur
     with capsys.disabled():
         print("\ninbox data at 10,000 conversations and 100,000 texts (ms):",
               ", ".join(f"{name} {seconds * 1000:.1f}" for name, seconds in figures.items()))  # fmt: skip
-    # The first read indexes the 100,000 texts; after it, a page reads only what changed and what it shows.
-    assert first < 5.0
+    assert first < (5.0 if os.getloadavg()[0] < (os.cpu_count() or 1) else 30.0)
     assert max(again, deep, opened) < 0.25
     assert max(searched, searched_again) < 1.0
+
+
+def test_a_long_catch_up_leaves_the_young_generations_nothing_big() -> None:
+    """The index's first look at 60,000 messages to one phone adds to few containers and makes little
+    garbage: unless the catch-up has them collected early (``threads.AGE_EVERY``), they are still in the
+    collector's young generations when they name every message, and its next young collection walks
+    them all at once, holding the event loop (0.36 s at 500,000). Counted, not timed."""
+    service = Service(Config())
+    account = service.store.account(uuid.uuid4())
+    assert account is not None
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(60_000):
+        sent = Message(
+            new_id(), account.license_key, PHONE, account.did, f"text {n}", start + timedelta(milliseconds=n)
+        )
+        service.store.add_message(account, sent)
+    gc.collect()
+    index = asyncio.run(index_of(service))
+    conversation = index.get(account.license_key, PHONE)
+    assert conversation is not None
+    assert conversation.size == 60_000
+    young = gc.get_objects(generation=0) + gc.get_objects(generation=1)
+    assert max(len(gc.get_referents(one)) for one in young) < 10_000
 
 
 BODY_VALUES = st.none() | st.integers() | st.text(max_size=8) | st.just("__KEY__") | st.just(PHONE)

@@ -175,6 +175,7 @@ def _broken(document: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict
         (("incoming", 1), {}, "incoming[1].id: is required"),
         (("scenarios", 0, "text"), "rules: 3", "scenarios[0]: the scenario is not valid"),
         (("taken_at",), KeyError, "taken_at: is required"),
+        (("next_media_id",), 0, "next_media_id must be a whole number from 1 to"),
         (("messages",), {}, "messages must be an array"),
     ],
 )
@@ -226,3 +227,33 @@ def test_a_messaging_state_survives_export_and_import(start_fake: StartFake) -> 
     assert read() != before
     http.put("/_fake/state", json=document).raise_for_status()
     assert read() == before
+
+
+def test_a_removed_media_id_is_not_given_again_after_a_snapshot_or_an_import(start_fake: StartFake) -> None:
+    """The MediaId counter travels with the state: restored after a reset (which starts ids again), the
+    next upload gets an id after every one given before, the removed ones included."""
+    http, key = start_fake().http, str(uuid.uuid4())
+
+    def upload() -> int:
+        request = {"Base64EncodedContent": "R0lGODlh", "Filename": "card.gif", "LicenseKey": key}
+        media_id: int = http.post("/Messaging.svc/CreateMediaFromContent", json=request, headers=JSON).json()["MediaId"]
+        return media_id
+
+    def remove(media_id: int) -> None:
+        params: dict[str, str | int] = {"LicenseKey": key, "MediaId": media_id}
+        assert http.get("/Messaging.svc/RemoveMedia", params=params, headers=JSON).json() is True
+
+    kept, gone = upload(), upload()
+    remove(gone)
+    http.post("/_fake/snapshots/media").raise_for_status()
+    document = http.get("/_fake/state").json()
+    assert document["next_media_id"] == gone + 1
+    http.post("/_fake/reset").raise_for_status()
+    assert upload() == kept  # a reset starts them again
+    http.post("/_fake/snapshots/media/restore").raise_for_status()
+    assert upload() == gone + 1
+    http.put("/_fake/state", json=document).raise_for_status()
+    assert upload() == gone + 1
+    del document["next_media_id"]  # an older document: the one after the highest kept
+    http.put("/_fake/state", json=document).raise_for_status()
+    assert upload() == kept + 1

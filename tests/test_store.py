@@ -18,7 +18,7 @@ import pytest
 
 from fake_cdyne import Config, FakeServer, PostbackReceiver
 
-from .conftest import message_id, send
+from .conftest import journal, message_id, send
 from .test_cli import start
 from .test_snapshots import JSON, OTHER, PHONE, STOPPER, advance, answers, build
 
@@ -170,8 +170,8 @@ def test_the_messaging_apis_keywords_and_postback_settings_are_kept(tmp_path: Pa
 
 def test_media_files_are_kept_and_their_ids_go_on(tmp_path: Path) -> None:
     """A key's media (an upload, bytes and tags) answer GetMedia and GetMediaInfo the same after an
-    export and import and after a restart, a removed one stays removed, and new MediaIds follow the highest
-    kept (one removed before the restart may be given again: the store keeps files, not the counter)."""
+    export and import and after a restart, a removed one stays removed, and its MediaId is not given
+    again: the counter is kept with the files."""
     config = Config(port=0, store=str(tmp_path / "state.db"))
     key, picture = str(uuid.uuid4()), b"GIF89a\x01\x00\x01\x00fake"
 
@@ -200,4 +200,41 @@ def test_media_files_are_kept_and_their_ids_go_on(tmp_path: Path) -> None:
         assert read(http) == before
     with FakeServer(config) as fake, httpx.Client(base_url=fake.url) as http:
         assert read(http) == before
-        assert upload(http, "new.gif") == kept + 1
+        assert upload(http, "new.gif") == gone + 1
+    with FakeServer(config) as fake, httpx.Client(base_url=fake.url) as http:
+        newest = upload(http, "newer.gif")
+        assert newest == gone + 2
+        params = {"LicenseKey": key, "MediaId": newest}
+        assert http.get("/Messaging.svc/RemoveMedia", params=params, headers=JSON).json() is True
+    with FakeServer(config) as fake, httpx.Client(base_url=fake.url) as http:
+        assert upload(http, "newest.gif") == newest + 1  # the highest one removed: the counter, not the files
+
+
+def test_refused_sends_and_postbacks_retention_lets_go_leave_the_file(
+    tmp_path: Path, receiver: PostbackReceiver
+) -> None:
+    """Retention's removals reach the store: refused sends (kept without a key of their own) and the
+    postbacks of a message let go are gone from the file, and after a restart."""
+    path = tmp_path / "state.db"
+    config = Config(port=0, store=str(path), retain_messages=2)
+    key = str(uuid.uuid4())
+    with FakeServer(config) as fake, httpx.Client(base_url=fake.url) as http:
+        http.post("/_fake/incoming", json={"license_key": key, "from": STOPPER, "message": "STOP"}).raise_for_status()
+        for n in range(5):
+            assert "<SMSError>STOPfromPhoneNumber</SMSError>" in send(http, key, STOPPER, f"refused {n}").text
+        first = message_id(send(http, key, PHONE, "first", StatusPostBackURL=receiver.url).text)
+        journal(http, key, 1)
+        for n in range(2):
+            send(http, key, PHONE, f"later {n}")
+        assert http.get("/_fake/messages", params={"license_key": key}).json()[0]["message"] == "later 0"
+        assert http.get("/_fake/postbacks", params={"license_key": key}).json() == []
+        store = fake.starlette.state.service.store
+        assert [one.text for one in store.find(uuid.UUID(key)).refused] == ["refused 3", "refused 4"]
+    assert rows(path, "refused") == 2
+    assert rows(path, "postbacks") == 0
+    assert rows(path, "messages") == 2
+    with FakeServer(config) as fake:
+        store = fake.starlette.state.service.store
+        assert [one.text for one in store.find(uuid.UUID(key)).refused] == ["refused 3", "refused 4"]
+        assert store.message(uuid.UUID(first)) is None
+        assert fake.starlette.state.service.postbacks.journal.for_key(None) == []

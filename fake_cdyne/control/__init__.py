@@ -287,6 +287,7 @@ TABLE: list[ControlRoute] = [
             body("version", COUNT, required=True),
             body("taken_at", TEXT, required=True, note="what was due by then had happened"),
             body("clock", OBJECT),
+            body("next_media_id", MEDIA_ID, note="the MediaId the next media file gets"),
             *(body(kind.name, ARRAY, note=f"{kind.cls.__name__} records") for kind in KINDS),
         ),
         OBJ,

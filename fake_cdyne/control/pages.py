@@ -7,6 +7,9 @@ cursor names the last record shown (its serial), not a position. Without ``limit
 is sent, but streamed: ``CHUNK`` records are rendered at a time, each chunk found again from the last
 one's cursor, and every ``SLICE`` seconds of rendering other requests are served; it ends at the newest
 record when it began.
+
+Starlette streams through anyio, which imports its asyncio backend on first use: 0.1-0.2 s of the
+event loop inside the first streamed listing. It is imported here, with the package, instead.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
+import anyio._backends._asyncio  # noqa: F401  (see the module's docstring)
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..inputs import CURSOR, PAGE_SIZE, Cursor

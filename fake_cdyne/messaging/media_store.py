@@ -2,8 +2,10 @@
 
 A ``MediaItem`` is one file: a MediaId (a long, increasing from ``FIRST_MEDIA_ID`` in each fake), its
 name, MIME type, date, tags, and its bytes, or none for a URL recorded without being fetched (its size
-is then 0). The same bytes kept under several MediaIds (one picture sent in many messages, uploaded
-again and again) are held once: items share one ``bytes`` object, counted, dropped with the last item.
+is then 0). A MediaId is never given twice (a full reset starts them again): the next one (``next_id``)
+is kept with the state, in snapshots, exports and ``--store``. The same bytes kept under several
+MediaIds (one picture sent in many messages, uploaded again and again) are held once: items share one
+``bytes`` object, counted, dropped with the last item.
 
 It imports nothing of the store, so ``Store`` can hold one (``store.media``, reset with it).
 """
@@ -72,6 +74,11 @@ class MediaStore:
         return [item for items in self._by_key.values() for item in items.values()]
 
     @property
+    def next_id(self) -> int:
+        """The MediaId the next file gets (every one below it was given, some perhaps removed since)."""
+        return self._next_id
+
+    @property
     def bytes_held(self) -> int:
         """The bytes the store holds (each distinct content once)."""
         return sum(len(blob) for blob, _ in self._blobs.values())
@@ -136,8 +143,9 @@ class MediaStore:
         for item in self._by_key.pop(license_key, {}).values():
             self._release(item)
 
-    def restore(self, items: Iterable[MediaItem]) -> None:
-        """Hold media kept from before (a snapshot's, a store's), with their MediaIds; the next id follows."""
+    def restore(self, items: Iterable[MediaItem], next_id: int | None = None) -> None:
+        """Hold media kept from before (a snapshot's, a store's), with their MediaIds; the next id follows
+        them, and ``next_id`` (the one kept with them) if it is higher: ids removed before are not given again."""
         changed, self._changed = self._changed, None
         try:
             for item in items:
@@ -148,6 +156,7 @@ class MediaStore:
                 self._next_id = max(self._next_id, item.media_id + 1)
         finally:
             self._changed = changed
+        self._next_id = max(self._next_id, next_id or 0)
 
     def _release(self, item: MediaItem) -> None:
         digest = item.digest

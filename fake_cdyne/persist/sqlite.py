@@ -9,8 +9,13 @@ A ``kill -9`` loses at most the last batch. On start the rows are read back as a
 happened; what was due later (a scenario's replies and receipts) and every scheduled, queued or
 unfinished thing is armed again. Snapshots are kept in a table of their own.
 
+Whatever the fake lets go is let go here too: a record removed (a message, text or refused send that
+retention let go, a media file removed) deletes its row, by its key, or for a kind kept without keys
+(refused sends) the oldest row of its license key (retention lets them go oldest first); the postbacks
+about a message or text let go go with it.
+
 Tables: ``records(seq, kind, key, license_key, body)``, one row a record in the order first written;
-``snapshots(name, taken_at, body)``; ``meta(name, value)`` (the format, ``as_of``).
+``snapshots(name, taken_at, body)``; ``meta(name, value)`` (the format, ``as_of``, ``next_media_id``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from .records import StateError
 from .snapshots import Snapshot
 
 if TYPE_CHECKING:
+    from ..postbacks import Postback
     from ..service import Service
 
 FORMAT = "fake-cdyne store 1"
@@ -47,6 +53,7 @@ UPSERT = (
     "INSERT INTO records (kind, key, license_key, body) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body"
 )
+OLDEST = "DELETE FROM records WHERE seq = (SELECT min(seq) FROM records WHERE kind = ? AND license_key = ?)"
 _STOP = object()
 Op = tuple[str, Any]  # ("changed" | "removed" | "reset" | "snapshot" | "unsnapshot", what)
 
@@ -75,7 +82,7 @@ class SqliteStore:
             if meta.setdefault("format", FORMAT) != FORMAT:
                 raise ConfigError(f"store {path}: written by another version ({meta['format']!r}, not {FORMAT!r})")
             connection.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
-            loaded = state.read(_document(connection, meta.get("as_of")), lenient=True)
+            loaded = state.read(_document(connection, meta), lenient=True)
             for name, taken_at, body in connection.execute("SELECT name, taken_at, body FROM snapshots"):
                 service.snapshots.add(Snapshot(name, taken_at, body, _counts(body)))
         except sqlite3.Error as error:
@@ -93,7 +100,8 @@ class SqliteStore:
         if loaded is not None:
             state.apply(self.service, loaded)
         self.service.store.recorder = self
-        self.service.postbacks.journal.on_change = self.changed
+        self.service.store.letting_go.insert(0, self._letting_go)  # before the journal forgets them
+        self.service.postbacks.journal.on_change = self._postback_changed
         self._thread = threading.Thread(target=self._write, name="fake-cdyne store", daemon=True)
         self._thread.start()
 
@@ -108,9 +116,23 @@ class SqliteStore:
     def reset(self, license_key: uuid.UUID | None) -> None:
         self._queue.put(("reset", license_key))
 
+    def _postback_changed(self, postback: Postback) -> None:
+        """A postback changed; one the journal let go (its message with it) is not written back."""
+        if self.service.postbacks.journal.holds(postback):
+            self.changed(postback)
+
+    def _letting_go(self, record_id: uuid.UUID) -> None:
+        """The store lets a message or text go: the journal will forget its postbacks, and so do we."""
+        journal = self.service.postbacks.journal
+        for postback in journal.for_record(record_id):
+            if journal.holds(postback):
+                self.removed(postback)
+
     def close(self) -> None:
         """Write what is queued and close the database."""
         self.service.store.recorder = None
+        if self._letting_go in self.service.store.letting_go:
+            self.service.store.letting_go.remove(self._letting_go)
         self.service.postbacks.journal.on_change = None
         if self._thread is not None:
             self._queue.put(_STOP)
@@ -153,8 +175,11 @@ class SqliteStore:
                     continue
                 self._flush(pending)
                 if op == "removed":
-                    kind, key, _ = state.key_of(what)
-                    db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
+                    kind, key, license_key = state.key_of(what)
+                    if key is not None:
+                        db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
+                    else:  # kept in order, let go oldest first: the key's oldest row of the kind
+                        db.execute(OLDEST, (kind, str(license_key)))
                 elif op == "reset":
                     if what is None:
                         db.execute("DELETE FROM records")
@@ -167,6 +192,8 @@ class SqliteStore:
                     db.execute("DELETE FROM snapshots WHERE name = ?", (what,))
             self._flush(pending)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('as_of', ?)", (as_of.isoformat(),))
+            next_media_id = str(self.service.store.media.next_id)  # after the batch was taken: above its media
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('next_media_id', ?)", (next_media_id,))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -194,15 +221,20 @@ class SqliteStore:
             self._on_error(where, error)
 
 
-def _document(connection: sqlite3.Connection, as_of: str | None) -> dict[str, Any]:
+def _document(connection: sqlite3.Connection, meta: dict[str, str]) -> dict[str, Any]:
     """The rows as a state document (in the order they were first written)."""
-    moment = as_of or datetime.now(UTC).isoformat()
+    moment = meta.get("as_of") or datetime.now(UTC).isoformat()
     document: dict[str, Any] = {
         "format": state.FORMAT,
         "version": state.VERSION,
         "taken_at": moment,
         "clock": {"now": moment},
     }
+    if "next_media_id" in meta:
+        try:
+            document["next_media_id"] = int(meta["next_media_id"])
+        except ValueError:
+            raise StateError("meta.next_media_id", f"not a whole number: {meta['next_media_id']!r}") from None
     for kind in state.KINDS:
         document[kind.name] = []
     for seq, kind, body in connection.execute("SELECT seq, kind, body FROM records ORDER BY seq"):

@@ -6,14 +6,16 @@ scheduled: scheduled and queued messages, the receipts and replies of their scen
 and unfinished postbacks. The document::
 
     {"format": "fake-cdyne state", "version": 1, "taken_at": "...", "clock": {"now": "...", "manual": false},
-     "accounts": [...], "incoming": [...], "messages": [...], "refused": [...], "postbacks": [...],
-     "scenarios": [...]}
+     "next_media_id": 10000001, "accounts": [...], "incoming": [...], "messages": [...], "refused": [...],
+     "postbacks": [...], "scenarios": [...]}
 
-Each list holds one kind of record, field by field (``records``). **Registration points**, the only
-places to touch when the state gains something: ``KINDS`` (a new kind of record: its class, its key,
-where ``capture`` finds them) with its line in ``apply`` (where its records go back), and ``NAMES`` (a
-type an annotation names that its module imports only for type checking); whatever changes such a
-record calls ``Store.changed(record)``. New fields of these records need nothing.
+``next_media_id`` (optional: without it, the one after the highest kept) is the MediaId the next media
+file gets, so that one removed before is not given again. Each list holds one kind of record, field by
+field (``records``). **Registration points**, the only places to touch when the state gains something:
+``KINDS`` (a new kind of record: its class, its key, where ``capture`` finds them) with its line in
+``apply`` (where its records go back), and ``NAMES`` (a type an annotation names that its module
+imports only for type checking); whatever changes such a record calls ``Store.changed(record)``. New
+fields of these records need nothing.
 Not kept (they start afresh): a rule's consumed steps, surprises, the request log, the errors, postback
 chaos and the carrier's buckets.
 """
@@ -80,7 +82,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("scenarios", ScenarioSource, lambda i: str(i.license_key), lambda s: s.installed.values()),
 )
 BY_CLASS = {kind.cls: kind for kind in KINDS}
-TOP = ("format", "version", "taken_at", "clock", *(kind.name for kind in KINDS))
+TOP = ("format", "version", "taken_at", "clock", "next_media_id", *(kind.name for kind in KINDS))
 
 
 def codec() -> Codec:
@@ -103,6 +105,7 @@ def capture(service: Service) -> dict[str, JSON]:
         "version": VERSION,
         "taken_at": now.isoformat(),
         "clock": {"now": now.isoformat(), "manual": service.clock.manual},
+        "next_media_id": service.store.media.next_id,
     }
     for kind in KINDS:
         document[kind.name] = [made.encode(record, kind.private) for record in kind.gather(service)]
@@ -115,6 +118,7 @@ class Loaded:
 
     taken_at: datetime
     clock_now: datetime | None
+    next_media_id: int | None = None
     records: dict[str, list[Any]] = field(default_factory=dict)
     scenarios: list[tuple[ScenarioSource, Scenario]] = field(default_factory=list)
 
@@ -144,7 +148,10 @@ def read(document: object, *, lenient: bool = False) -> Loaded:
     if not isinstance(clock, dict) or not set(clock) <= {"now", "manual"}:
         raise StateError("clock", 'must be {"now": "<date>", "manual": true or false}')
     clock_now = made.read(datetime | None, clock.get("now"), "clock.now")
-    loaded = Loaded(taken_at, clock_now)
+    next_media_id = made.read(int | None, document.get("next_media_id"), "next_media_id")
+    if next_media_id is not None and next_media_id < 1:
+        raise StateError("next_media_id", f"must be a MediaId (1 or more), not {next_media_id}")
+    loaded = Loaded(taken_at, clock_now, next_media_id)
     for kind in KINDS:
         items = document.get(kind.name, [])
         if not isinstance(items, list):
@@ -194,7 +201,7 @@ def apply(service: Service, loaded: Loaded) -> None:
     for given, scenario in loaded.scenarios:  # first: the accounts they declare are the document's after
         service.install_scenario(given.license_key, scenario, given)
     service.store.restore(records["accounts"], records["messages"], records["incoming"], records["refused"])
-    service.store.media.restore(records["media"])
+    service.store.media.restore(records["media"], loaded.next_media_id)
     service.postbacks.journal.restore(records["postbacks"])
     if isinstance(service.clock, ManualClock) and loaded.clock_now is not None:
         service.clock.set(loaded.clock_now)
