@@ -81,7 +81,7 @@ class Query:
         if value is None or not value.strip():
             return EMPTY_GUID
         try:
-            return _parse_guid(value)
+            return _GUIDS.get(value) or _parse_guid(value)
         except ValueError:
             raise BadParameter(name, value, "a GUID") from None
 
