@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -83,9 +83,9 @@ class _Answer:
         self._send = send
         self.started = False
 
-    async def send(self, message: ASGIMessage) -> None:
+    def send(self, message: ASGIMessage) -> Awaitable[None]:
         self.started = True  # the first message of a response is always its start
-        await self._send(message)
+        return self._send(message)  # the server's own awaitable: no coroutine of this one's
 
 
 def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock | None = None) -> FakeCdyneApp:
