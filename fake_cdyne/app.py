@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -43,14 +43,13 @@ class FakeCdyneApp(Starlette):
         self.service = service
         self.endpoint = ServiceEndpoint(service)
         self.messaging = messaging_endpoint(service)  # /Messaging.svc
+        self._services = {e.path[1:]: e for e in (self.endpoint, self.messaging)}  # by a path's first segment
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = None
         if scope["type"] == "http":
-            path = scope["path"]
-            endpoint = self.endpoint if self.endpoint.serves(path) else None
-            if endpoint is None and self.messaging.serves(path):
-                endpoint = self.messaging
+            lowered = scope["path"].lower()  # paths match in any case, as on CDYNE's IIS host
+            endpoint = self._services.get(lowered[1:].partition("/")[0])
         if endpoint is None:
             await super().__call__(scope, receive, send)
             return
@@ -63,7 +62,7 @@ class FakeCdyneApp(Starlette):
         tracking_send = answer.send  # notes that the answer began (and, in the log, what it was)
 
         try:
-            await endpoint.handle(scope, receive, tracking_send)
+            await endpoint.handle(scope, receive, tracking_send, lowered)
         except Exception as exc:
             record = self.service.record_error(f"{scope['method']} {scope['path']}", exc)
             if answer.started:
@@ -84,9 +83,9 @@ class _Answer:
         self._send = send
         self.started = False
 
-    async def send(self, message: ASGIMessage) -> None:
+    def send(self, message: ASGIMessage) -> Awaitable[None]:
         self.started = True  # the first message of a response is always its start
-        await self._send(message)
+        return self._send(message)  # the server's own awaitable: no coroutine of this one's
 
 
 def create_app(config: Config | None = None, *, clock: SystemClock | ManualClock | None = None) -> FakeCdyneApp:

@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 from . import rest, soap, wsdl
 from .codecs.query import Query
 from .errors import RequestError
-from .exchange import Call, error_page
+from .exchange import error_page
 from .faults import play_fault
 from .operations import Result
 from .registry import Registry
@@ -87,27 +87,24 @@ class ServiceEndpoint:
         self.surface = surface
         self.path = surface.path.lower()
         self.prefix, self.secure_prefix = f"{self.path}/", f"{self.path}/securerest/"
+        self._methods: dict[str, Callable[..., Result[Any]]] = {}  # by operation name: what runs it
 
-    def serves(self, path: str) -> bool:
-        lowered = path.lower()
-        return lowered == self.path or lowered.startswith(self.prefix)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send, lowered: str) -> None:
+        """One request to the service (``lowered``: its path in lower case, under this one's)."""
         started = time.perf_counter()
-        path = scope["path"]
-        lowered = path.lower()
         surface = self.surface
         if lowered == self.path:
             await metadata(self.service, Request(scope, receive), surface)(scope, receive, send)
             return
-        prefix = self.secure_prefix if lowered.startswith(self.secure_prefix) else self.prefix
-        name = path[len(prefix) :]
-        version = soap.ENDPOINTS.get(name.strip("/").lower()) if prefix == self.prefix else None
+        secure = lowered.startswith(self.secure_prefix)
+        cut = len(self.secure_prefix if secure else self.prefix)
+        name = scope["path"][cut:]
+        version = None if secure else soap.ENDPOINTS.get(lowered[cut:].strip("/"))
         config = self.service.config
         call = (
-            await soap.prepare(surface.registry, config, Request(scope, receive), version, surface.soap)
-            if version is not None
-            else await rest.prepare(surface.registry, config, scope, receive, name, surface.rest)
+            await rest.prepare(surface.registry, config, scope, receive, name, surface.rest)
+            if version is None
+            else await soap.prepare(surface.registry, config, Request(scope, receive), version, surface.soap)
         )
         kind = "rest" if version is None else "soap"
         service_name = surface.registry.service
@@ -115,38 +112,36 @@ class ServiceEndpoint:
             await call(scope, receive, send)
             self.service.metrics.refused(service_name, kind, call.status_code, time.perf_counter() - started)
             return
-        result = self.run(call)
-        await self.answer(call, result, scope, receive, send)
-        status = 200 if result.fault is None else (result.fault.status or 500)
+        operation = call.operation
+        method = self._methods.get(operation.name)
+        if method is None:
+            method = self._methods[operation.name] = self._method(operation.method)
+        result: Result[Any] = method(*call.args)
+        fault = result.fault
+        if fault is not None:
+            await play_fault(fault, call.codec, scope, receive, send)
+        else:
+            body = call.render(result.value)  # before the delay: the answer is the state when it was asked
+            if result.delay:
+                await asyncio.sleep(result.delay)  # real time: it tests the client's timeouts
+            headers = [(b"content-type", _media_type(call.media_type)), (b"content-length", b"%d" % len(body))]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            if result.started:  # only now: no postback can ever beat the response that created its message
+                self.service.lifecycle.start(result.started)
+        status = 200 if fault is None else (fault.status or 500)
         elapsed = time.perf_counter() - started
-        self.service.metrics.answered(service_name, kind, call.operation.name, result.value, status, elapsed)
+        self.service.metrics.answered(service_name, kind, operation.name, result.value, status, elapsed)
 
-    def run(self, call: Call) -> Result[Any]:
-        """The operation's method: on ``Operations`` (sms2's), or dotted on ``MessagingOperations``."""
-        method = call.operation.method
-        if "." in method:
-            part, _, method = method.partition(".")
+    def _method(self, name: str) -> Callable[..., Result[Any]]:
+        """What runs an operation: its method on ``Operations`` (sms2's), or dotted on ``MessagingOperations``."""
+        if "." in name:
+            part, _, name = name.partition(".")
             target = getattr(self.service.messaging, part)
         else:
             target = self.service.operations
-        result: Result[Any] = getattr(target, method)(*call.args)
-        return result
-
-    async def answer(self, call: Call, result: Result[Any], scope: Scope, receive: Receive, send: Send) -> None:
-        if result.fault is not None:
-            await play_fault(result.fault, call.codec, scope, receive, send)
-            return
-        body = call.render(result.value)  # before the delay: the answer is the state when it was asked
-        if result.delay:
-            await asyncio.sleep(result.delay)  # real time: it tests the client's timeouts
-        media_type = _MEDIA_TYPES.get(call.media_type) or _MEDIA_TYPES.setdefault(
-            call.media_type, call.media_type.encode()
-        )
-        headers = [(b"content-type", media_type), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-        if result.started:  # only now: no postback can ever beat the response that created its message
-            self.service.lifecycle.start(result.started)
+        method: Callable[..., Result[Any]] = getattr(target, name)
+        return method
 
 
 _MEDIA_TYPES: dict[str, bytes] = {}  # a Content-Type as the header's bytes (a codec's: a handful)

@@ -46,12 +46,16 @@ async def read_body(receive: Receive, content_length: str | None, limit: int) ->
     return b"".join(chunks)
 
 
-def header(scope: Scope, name: bytes) -> str | None:
-    """One request header (name in lower case, as ASGI gives them), without building a Headers object."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
+def headers(scope: Scope) -> dict[bytes, bytes]:
+    """The request's headers by name (in lower case, as ASGI gives them), the first of a repeated one,
+    made in one pass without a Headers object."""
+    return dict(reversed(scope["headers"]))
+
+
+def header(found: dict[bytes, bytes], name: bytes) -> str | None:
+    """One header of ``headers(scope)``, as text."""
+    value = found.get(name)
+    return None if value is None else value.decode("latin-1")
 
 
 @dataclass(slots=True)  # not frozen: it is made for every request, and a frozen __init__ costs more

@@ -1,6 +1,6 @@
 """``GET /_fake/metrics``: the fake's counts in Prometheus's text exposition format (version 0.0.4).
 
-Counting on the hot path is a few dictionary increments per request (``answered``, ``refused``), with
+Counting on the hot path is a few increments per request on the tally of its labels (``answered``, ``refused``), with
 labels the endpoint already has: the service (its registry's name), the surface, and the operation's
 name from the registry, so a new service or operation appears without a change here. What an answer
 says is read from its value: every record in it with an ``error`` (SMSError) or a ``status`` that is an
@@ -39,6 +39,7 @@ ANSWER_LABELS = (  # family, label, the attribute of a record (an enum), the mem
 )
 
 Labels = tuple[tuple[str, str], ...]
+_SEQUENCES = (list, tuple)  # an answer of several records
 
 
 def _escape(value: str) -> str:
@@ -51,81 +52,94 @@ def _sample(name: str, labels: Labels, value: float) -> str:
     return f"{name}{{{shown}}} {number}" if shown else f"{name} {number}"
 
 
-class _Histogram:
-    __slots__ = ("buckets", "count", "total")
+class _Tally:
+    """What is counted for one (service, surface, operation): its answers by status, their latency
+    histogram, and what its answers' records said, by label. Made once per label set and kept, so
+    counting a request is a few increments on it: no label tuple, no enum's ``name`` property."""
+
+    __slots__ = ("attributes", "buckets", "members", "said", "statuses", "total")
 
     def __init__(self) -> None:
+        self.statuses: dict[int, int] = {}
         self.buckets = [0] * (len(BUCKETS) + 1)
-        self.count = 0
         self.total = 0.0
+        self.said: dict[str, dict[str, int]] = {label: {} for _, label, _, _, _ in ANSWER_LABELS}
+        self.attributes = tuple((self.said[label], attribute) for _, label, attribute, _, _ in ANSWER_LABELS)
+        self.members = tuple((self.said[label], m) for _, label, _, m, _ in ANSWER_LABELS if m is not None)
 
-    def observe(self, seconds: float) -> None:
+    @property
+    def count(self) -> int:
+        return sum(self.buckets)
+
+    def add(self, value: object, status: int, seconds: float) -> None:
+        statuses = self.statuses
+        statuses[status] = statuses.get(status, 0) + 1
         self.buckets[bisect.bisect_left(BUCKETS, seconds)] += 1
-        self.count += 1
         self.total += seconds
+        if value is None or type(value) is bool:
+            return
+        for record in value if isinstance(value, _SEQUENCES) else (value,):
+            if isinstance(record, dict):
+                for counts, member in self.members:
+                    said = record.get(member)
+                    if isinstance(said, str):  # the Messaging value model: an enum by its XSD name
+                        counts[said] = counts.get(said, 0) + 1
+                continue
+            for counts, attribute in self.attributes:
+                found = getattr(record, attribute, None)
+                if isinstance(found, enum.Enum):
+                    name = found._name_
+                    counts[name] = counts.get(name, 0) + 1
 
 
 class Metrics:
     """What the fake counts as requests are answered; ``render`` writes it with the store's figures."""
 
     def __init__(self) -> None:
-        self._requests: Counter[tuple[str, str, str, str]] = Counter()  # service, surface, operation, status
-        self._answers: dict[str, Counter[tuple[str, str, str]]] = {
-            label: Counter() for _, label, _, _, _ in ANSWER_LABELS
-        }
-        self._latency: dict[tuple[str, str, str], _Histogram] = {}
+        self._tallies: dict[tuple[str, str, str], _Tally] = {}  # by service, surface, operation
 
     def answered(self, service: str, surface: str, operation: str, value: object, status: int, seconds: float) -> None:
         """A request an operation answered (``value``: its Result's value; None for a fault)."""
-        self._requests[service, surface, operation, str(status)] += 1
-        self._observe(service, surface, operation, seconds)
-        for record in value if isinstance(value, list | tuple) else (value,):
-            for _, label, attribute, member, _ in ANSWER_LABELS:
-                if isinstance(record, dict):
-                    said = record.get(member) if member is not None else None
-                    if isinstance(said, str):  # the Messaging value model: an enum by its XSD name
-                        self._answers[label][service, operation, said] += 1
-                    continue
-                said = getattr(record, attribute, None)
-                if isinstance(said, enum.Enum):
-                    self._answers[label][service, operation, said.name] += 1
+        tally = self._tallies.get((service, surface, operation))
+        if tally is None:
+            tally = self._tallies[service, surface, operation] = _Tally()
+        tally.add(value, status, seconds)
 
     def refused(self, service: str, surface: str, status: int, seconds: float) -> None:
         """A request refused before any operation ran (a 4xx, a fault for a bad envelope, metadata)."""
         self.answered(service, surface, "none", None, status, seconds)
-
-    def _observe(self, service: str, surface: str, operation: str, seconds: float) -> None:
-        histogram = self._latency.get((service, surface, operation))
-        if histogram is None:
-            histogram = self._latency[service, surface, operation] = _Histogram()
-        histogram.observe(seconds)
 
     def render(self, service: Service) -> str:
         return "\n".join(self._lines(service)) + "\n"
 
     def _lines(self, service: Service) -> Iterator[str]:
         yield from _family("fake_cdyne_info", "gauge", "The fake's version", [((("version", __version__),), 1)])
-        requests = [
-            ((("service", s), ("surface", f), ("operation", o), ("status", c)), n)
-            for (s, f, o, c), n in sorted(self._requests.items())
-        ]
+        tallies = sorted(self._tallies.items())
+        requests = sorted(
+            ((("service", s), ("surface", f), ("operation", o), ("status", str(c))), n)
+            for (s, f, o), tally in tallies
+            for c, n in tally.statuses.items()
+        )
         yield from _family("fake_cdyne_requests_total", "counter", "Requests answered, by status", requests)
         for family, label, _, _, help_ in ANSWER_LABELS:
+            answers: Counter[tuple[str, str, str]] = Counter()  # over the surfaces
+            for (s, _, o), tally in tallies:
+                for said, n in tally.said[label].items():
+                    answers[s, o, said] += n
             counted = [
-                ((("service", s), ("operation", o), (label, said)), n)
-                for (s, o, said), n in sorted(self._answers[label].items())
+                ((("service", s), ("operation", o), (label, said)), n) for (s, o, said), n in sorted(answers.items())
             ]
             yield from _family(family, "counter", help_, counted)
         yield "# HELP fake_cdyne_request_duration_seconds Time from a request to its answer"
         yield "# TYPE fake_cdyne_request_duration_seconds histogram"
-        for (s, f, o), histogram in sorted(self._latency.items()):
+        for (s, f, o), tally in tallies:
             labels: Labels = (("service", s), ("surface", f), ("operation", o))
             cumulative = 0
-            for bound, count in zip((*map(repr, BUCKETS), "+Inf"), histogram.buckets, strict=True):
+            for bound, count in zip((*map(repr, BUCKETS), "+Inf"), tally.buckets, strict=True):
                 cumulative += count
                 yield _sample("fake_cdyne_request_duration_seconds_bucket", (*labels, ("le", bound)), cumulative)
-            yield _sample("fake_cdyne_request_duration_seconds_sum", labels, round(histogram.total, 6))
-            yield _sample("fake_cdyne_request_duration_seconds_count", labels, histogram.count)
+            yield _sample("fake_cdyne_request_duration_seconds_sum", labels, round(tally.total, 6))
+            yield _sample("fake_cdyne_request_duration_seconds_count", labels, tally.count)
         journal = service.postbacks.journal
         postbacks = [
             ((("kind", kind), ("state", state.value)), n)

@@ -35,6 +35,10 @@ class Param:
     name: str
     type: str
     hint: bool = False
+    key: str = field(init=False, repr=False, compare=False)  # the name as a query's names are kept: lower case
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", self.name.lower())
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from .codecs import xml as xml_codec
 from .codecs.query import Query, negotiate
 from .config import Config
 from .errors import RequestError, UnsupportedMediaType
-from .exchange import Call, error_page, header, read_body
+from .exchange import Call, error_page, header, headers, read_body
 from .registry import (
     ADVANCED_REQUEST,
     BOOLEAN,
@@ -29,7 +29,6 @@ from .registry import (
     SMS_RESPONSE,
     SMS_RESPONSES,
     STRING,
-    Operation,
     Param,
     Registry,
 )
@@ -57,13 +56,6 @@ def body_codec(content_type: str | None) -> Codec:
     )
 
 
-def _query_argument(query: Query, name: str, type_: str, hint: bool) -> Any:
-    if type_ == GUID:
-        return query.optional_guid(name) if hint else query.guid(name)
-    assert type_ == STRING, type_
-    return query.text(name)
-
-
 class RestTypes(Protocol):
     """How one service's parameter and result types cross REST: a GET parameter from the query, a POST
     parameter from the body in a format, a result type's renderer in a format, and the page refusing
@@ -86,7 +78,10 @@ class Sms2Rest:
 
     @staticmethod
     def argument(query: Query, param: Param) -> Any:
-        return _query_argument(query, param.name, param.type, param.hint)
+        if param.type == STRING:
+            return query.values.get(param.key)
+        assert param.type == GUID, param.type
+        return query.optional_guid(param.name) if param.hint else query.guid(param.name)
 
     @staticmethod
     def body(parser: Codec, param: Param, data: bytes) -> Any:
@@ -104,16 +99,18 @@ class Sms2Rest:
 SMS2_REST = Sms2Rest()
 
 
-async def _arguments(
-    operation: Operation, types: RestTypes, config: Config, scope: Scope, receive: Receive
-) -> tuple[Any, ...]:
-    query = Query(scope["query_string"], limit=config.max_query_bytes)
-    body = operation.body
-    if body is None:
-        return tuple(types.argument(query, p) for p in operation.params)
-    parser = body_codec(header(scope, b"content-type"))
-    data = await read_body(receive, header(scope, b"content-length"), config.max_body_bytes)
-    return (types.body(parser, body, data),)
+async def _body_argument(
+    param: Param,
+    types: RestTypes,
+    config: Config,
+    receive: Receive,
+    found: dict[bytes, bytes],
+    content_type: str | None,
+) -> Any:
+    """A POST operation's one argument, from the body."""
+    parser = body_codec(content_type)
+    data = await read_body(receive, header(found, b"content-length"), config.max_body_bytes)
+    return types.body(parser, param, data)
 
 
 async def prepare(
@@ -125,8 +122,10 @@ async def prepare(
         names = ", ".join(registry.names)
         return error_page(404, "Endpoint not found", f"No operation '{name}'. The operations are: {names}.")
     method = scope["method"]
-    operation = next((op for op in operations if op.verb == method), None)
-    if operation is None:
+    for operation in operations:
+        if operation.verb == method:
+            break
+    else:
         verbs = ", ".join(op.verb for op in operations)
         return error_page(
             405,
@@ -134,9 +133,17 @@ async def prepare(
             f"{operations[0].name} takes {verbs}, not {method}.",
             headers={"Allow": verbs},
         )
-    codec = negotiate(header(scope, b"accept"), header(scope, b"content-type"), config.default_format)
+    found = headers(scope)
+    accept, content_type = header(found, b"accept"), header(found, b"content-type")
+    codec = negotiate(accept, content_type, config.default_format)
     try:
-        args = await _arguments(operation, types, config, scope, receive)
+        query = Query(scope["query_string"], limit=config.max_query_bytes)  # within its limit, POST too
+        body = operation.body
+        if body is None:  # a GET operation's arguments, from the query
+            argument = types.argument
+            args = tuple([argument(query, p) for p in operation.params])
+        else:
+            args = (await _body_argument(body, types, config, receive, found, content_type),)
     except RequestError as error:
         return types.refusal(error)
     return Call(operation, args, types.renderer(codec, operation.result), codec.media_type, codec)

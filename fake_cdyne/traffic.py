@@ -16,6 +16,7 @@ import itertools
 import re
 import time
 import uuid
+from collections.abc import Awaitable
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from typing import Any
@@ -139,8 +140,9 @@ class Exchange:
         recording_receive.__wrapped__ = receive  # type: ignore[attr-defined]
         return recording_receive
 
-    async def send(self, message: ASGIMessage) -> None:
-        """The server's ``send``, keeping what goes to the client."""
+    def send(self, message: ASGIMessage) -> Awaitable[None]:
+        """The server's ``send``, keeping what goes to the client: what it returns is the server's own
+        awaitable (no coroutine of the log's own per message)."""
         if message["type"] == "http.response.start":
             self.status = message["status"]
         else:
@@ -148,7 +150,7 @@ class Exchange:
             if chunk:
                 self.response_bytes += len(chunk)
                 self.response = _appended(self.response, chunk)
-        await self._forward(message)
+        return self._forward(message)
 
     def end(self) -> None:
         """The exchange is over: the log no longer holds on to the server's ``send`` (and its connection)."""

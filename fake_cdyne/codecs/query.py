@@ -45,13 +45,16 @@ class Query:
             raise UriTooLong(f"The query string is {len(raw)} bytes; the limit is {limit} (max_query_bytes).")
         values: dict[str, str] = {}
         if raw.isascii():  # the common case: one decode, and only escaped parts decoded again
-            for pair in raw.decode("ascii").split("&"):
+            text = raw.decode("ascii")
+            escaped = "%" in text or "+" in text
+            for pair in text.split("&"):
                 if pair:
                     name, _, value = pair.partition("=")
-                    if "%" in name or "+" in name:
-                        name = _decode(name.encode("ascii"))
-                    if "%" in value or "+" in value:
-                        value = _decode(value.encode("ascii"))
+                    if escaped:
+                        if "%" in name or "+" in name:
+                            name = _decode(name.encode("ascii"))
+                        if "%" in value or "+" in value:
+                            value = _decode(value.encode("ascii"))
                     key = name.strip().lower()
                     values[key] = f"{values[key]},{value}" if key in values else value
         else:
@@ -78,7 +81,7 @@ class Query:
         if value is None or not value.strip():
             return EMPTY_GUID
         try:
-            return _parse_guid(value)
+            return _GUIDS.get(value) or _parse_guid(value)
         except ValueError:
             raise BadParameter(name, value, "a GUID") from None
 

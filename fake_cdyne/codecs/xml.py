@@ -58,7 +58,7 @@ def response_members(result: SMSResponse) -> str:
         incoming = f"<SMSIncomingMessages>{''.join(map(_incoming_element, result.incoming))}</SMSIncomingMessages>"
     return (
         f"<Cancelled>{_BOOL[result.cancelled]}</Cancelled><MessageID>{result.message_id}</MessageID>"
-        f"<Queued>{_BOOL[result.queued]}</Queued>{reference}<SMSError>{result.error.name}</SMSError>"
+        f"<Queued>{_BOOL[result.queued]}</Queued>{reference}<SMSError>{result.error._name_}</SMSError>"
         f"{incoming}<Sent>{_BOOL[result.sent]}</Sent><SentDateTime>{xml_datetime(result.sent_at)}</SentDateTime>"
     )
 
