@@ -205,7 +205,9 @@ def test_ten_thousand_conversations_cost_a_page_not_a_pass(capsys: pytest.Captur
         FakeServer(Config(port=0, request_log_size=0)) as server,
         httpx.Client(base_url=server.url, timeout=30) as client,
     ):
+        started = time.perf_counter()
         key = _fill(server.starlette.state.service)  # before any request: the server's loop is idle
+        stored = time.perf_counter() - started  # the reference: this machine's pace, here and now
         first, listed = _timed(client, "/_fake/inbox/conversations", limit=50)
         assert listed["total"] == CONVERSATIONS
         assert listed["conversations"][0]["phone"] == "17570009999"
@@ -223,8 +225,10 @@ def test_ten_thousand_conversations_cost_a_page_not_a_pass(capsys: pytest.Captur
     with capsys.disabled():
         print("\ninbox data at 10,000 conversations and 100,000 texts (ms):",
               ", ".join(f"{name} {seconds * 1000:.1f}" for name, seconds in figures.items()))  # fmt: skip
-    # The first read indexes the 100,000 texts; after it, a page reads only what changed and what it shows.
-    assert first < 5.0
+    # The first read indexes the 100,000 texts: within 5 s, or, on a machine so loaded that storing them took
+    # 2.5 s or more, within twice that (the index takes 0.6 to 0.9 of the storing's time; CPU-bound both).
+    assert first < max(5.0, 2 * stored), f"storing took {stored:.1f} s"
+    # After it, a page reads only what changed and what it shows.
     assert max(again, deep, opened) < 0.25
     assert max(searched, searched_again) < 1.0
 
