@@ -300,7 +300,9 @@ def test_sigterm_drains_and_names_what_is_left() -> None:
         took = time.monotonic() - started
         listener.join(5)
     output = "".join(running.lines)
-    assert took < 1.5, output
+    # The drain's 0.5 s and the process's own exit: under 2.3 s, which uvicorn's 2 s graceful timeout after the
+    # drain (the fault this guards against) cannot meet. 1.5 was met by 1.57 s at a load average of 13.
+    assert took < 2.3, output
     assert "Traceback" not in output
     assert "3 postback(s) undelivered (0 pending, 0 interrupted in flight, 0 retrying, 3 held)" in output
     assert output.count("to http://127.0.0.1:9/held (held)") == 3
