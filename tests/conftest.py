@@ -20,6 +20,12 @@ DATA = Path(__file__).parent / "data"
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 
+pytest_plugins = ["pytester"]
+
+# scripts/check runs the suite in one worker a core (pytest-xdist, --dist loadgroup). The tests with a time
+# bound, and the heaviest (thousands of sends or postbacks), are marked @pytest.mark.xdist_group("timing"):
+# one worker runs them one after another, so none of them runs beside another of them.
+
 
 def without_ids(text: str) -> str:
     """The body with every non-zero GUID replaced, for byte comparison with captures."""
@@ -30,6 +36,15 @@ def one_line(xml: str) -> str:
     """A pretty-printed capture as the service sends it: no declaration, no whitespace between tags."""
     xml = re.sub(r"^<\?xml[^>]*\?>", "", xml.strip())
     return re.sub(r">\s+<", "><", xml).strip()
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytest's own, its inner runs without Hypothesis's pytest plugin. fake-cdyne's plugin does not use
+    it, and at the end of every run it imports the whole of Hypothesis: about 1.5 s of CPU a run, in the
+    suite's 35 inner runs. (Pytester clears PYTEST_ADDOPTS first; the monkeypatch restores it after.)"""
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest")
+    return pytester
 
 
 @pytest.fixture(scope="session")

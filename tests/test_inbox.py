@@ -34,6 +34,7 @@ from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_pla
 
 # Assertions wait for the page, up to a deadline: generous, since a loaded CI machine is slow to render.
 expect.set_options(timeout=15_000)
+pytestmark = pytest.mark.xdist_group("browser")  # one worker launches the browser, once
 
 # rebound.test resolves to 127.0.0.1, as a DNS-rebinding attacker's name would.
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -202,15 +201,16 @@ def _timed(client: httpx.Client, url: str, **params: str | int) -> tuple[float, 
     return elapsed, answer.json()
 
 
+@pytest.mark.xdist_group("timing")  # a time bound: run apart from the other timed and the heaviest tests
 def test_ten_thousand_conversations_cost_a_page_not_a_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    """The first read indexes 100,000 texts (under 5 s, asserted when the machine's load average is below
-    its number of cores: on a shared runner loaded beyond it, the same read took 4.7 s at main and here,
-    so there it has 30 s); after it, a page reads only what changed and what it shows."""
+    # The client waits longer than the bounds below, so that a slow first read fails on its figure.
     with (
         FakeServer(Config(port=0, request_log_size=0)) as server,
-        httpx.Client(base_url=server.url, timeout=60) as client,
+        httpx.Client(base_url=server.url, timeout=30) as client,
     ):
+        started = time.perf_counter()
         key = _fill(server.starlette.state.service)  # before any request: the server's loop is idle
+        stored = time.perf_counter() - started  # the reference: this machine's pace, here and now
         first, listed = _timed(client, "/_fake/inbox/conversations", limit=50)
         assert listed["total"] == CONVERSATIONS
         assert listed["conversations"][0]["phone"] == "17570009999"
@@ -228,7 +228,10 @@ def test_ten_thousand_conversations_cost_a_page_not_a_pass(capsys: pytest.Captur
     with capsys.disabled():
         print("\ninbox data at 10,000 conversations and 100,000 texts (ms):",
               ", ".join(f"{name} {seconds * 1000:.1f}" for name, seconds in figures.items()))  # fmt: skip
-    assert first < (5.0 if os.getloadavg()[0] < (os.cpu_count() or 1) else 30.0)
+    # The first read indexes the 100,000 texts: within 5 s, or, on a machine so loaded that storing them took
+    # 2.5 s or more, within twice that (the index takes 0.6 to 0.9 of the storing's time; CPU-bound both).
+    assert first < max(5.0, 2 * stored), f"storing took {stored:.1f} s"
+    # After it, a page reads only what changed and what it shows.
     assert max(again, deep, opened) < 0.25
     assert max(searched, searched_again) < 1.0
 

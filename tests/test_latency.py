@@ -14,6 +14,8 @@ from starlette.types import Receive, Scope, Send
 from fake_cdyne import Config, FakeServer
 from fake_cdyne.server import ThreadedServer, bind
 
+pytestmark = pytest.mark.xdist_group("timing")  # time bounds: run apart from the other timed and the heaviest tests
+
 HEALTH = b"GET /_fake/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 ROUNDS = 25
 

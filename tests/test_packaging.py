@@ -38,6 +38,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     return zipfile.ZipFile(built)
 
 
+@pytest.mark.xdist_group("wheel")  # one worker builds the wheel, once: two builds in one tree share build/
 def test_the_wheel_holds_every_file_the_fake_reads(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
     sources = {str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
@@ -48,6 +49,7 @@ def test_the_wheel_holds_every_file_the_fake_reads(wheel: zipfile.ZipFile) -> No
     assert "MIT License" in wheel.read(license_file).decode()
 
 
+@pytest.mark.xdist_group("wheel")  # one worker builds the wheel, once: two builds in one tree share build/
 def test_the_wheel_says_what_it_is(wheel: zipfile.ZipFile) -> None:
     (metadata,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
     info = email.message_from_bytes(wheel.read(metadata))

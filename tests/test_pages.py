@@ -116,6 +116,7 @@ def _p90(found: list[float]) -> float:
     return sorted(found)[int(len(found) * 0.9)]
 
 
+@pytest.mark.xdist_group("timing")  # a time bound: run apart from the other timed and the heaviest tests
 @pytest.mark.timeout(300)
 def test_health_answers_within_50_ms_while_100000_messages_are_listed_and_indexed(
     capsys: pytest.CaptureFixture[str],

@@ -312,6 +312,7 @@ def test_allowlist_refuses_other_hosts(key: str, receiver: PostbackReceiver) -> 
         assert receiver.posts == []
 
 
+@pytest.mark.xdist_group("timing")  # the heaviest: kept apart from the tests with a time bound
 def test_ten_thousand_postbacks_are_all_delivered(key: str, receiver: PostbackReceiver) -> None:
     numbers = [f"1757{n:07d}" for n in range(10_000)]
     body = {

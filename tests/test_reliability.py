@@ -22,6 +22,8 @@ from .conftest import send
 OPERATIONS = list(SMS2.names)
 NAMES = ["PhoneNumber", "Message", "LicenseKey", "StatusPostBackURL", "MessageID", "ReferenceID", "licensekey"]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# The fuzz tests and the check that they left no internal error run in one worker, in this order.
+FUZZED = pytest.mark.xdist_group("fuzzed")
 
 
 def assert_answered(reply: httpx.Response) -> None:
@@ -45,6 +47,7 @@ query_values = st.one_of(
 )
 
 
+@FUZZED
 @FUZZ
 @given(
     operation=st.sampled_from(OPERATIONS),
@@ -87,6 +90,7 @@ advanced_like = st.fixed_dictionaries(
 )  # fmt: skip
 
 
+@FUZZED
 @FUZZ
 @given(body=st.one_of(advanced_like.map(lambda d: httpx.Request("POST", "/", json=d).read()), st.binary(max_size=300)))
 def test_fuzz_advanced_json(http: httpx.Client, body: bytes) -> None:
@@ -109,6 +113,7 @@ def xml_tree(draw: st.DrawFn, depth: int = 0) -> str:
     return f"<{name}>{children}</{name}>"
 
 
+@FUZZED
 @FUZZ
 @given(inner=st.lists(xml_tree(), max_size=4).map("".join), cut=st.integers(min_value=0, max_value=400))
 def test_fuzz_advanced_xml(http: httpx.Client, inner: str, cut: int) -> None:
@@ -117,6 +122,7 @@ def test_fuzz_advanced_xml(http: httpx.Client, inner: str, cut: int) -> None:
         assert_answered(http.post("/sms.svc/AdvancedSMSsend", content=candidate, headers={"Content-Type": "text/xml"}))
 
 
+@FUZZED
 @FUZZ
 @given(operation=st.sampled_from(OPERATIONS), inner=st.lists(xml_tree(), max_size=4).map("".join), v12=st.booleans())
 def test_fuzz_soap(http: httpx.Client, operation: str, inner: str, v12: bool) -> None:
@@ -141,6 +147,7 @@ def test_fuzz_soap(http: httpx.Client, operation: str, inner: str, v12: bool) ->
     assert_answered(reply)
 
 
+@FUZZED
 def test_fuzzing_left_no_internal_errors(http: httpx.Client) -> None:
     assert_no_fake_errors(http)
 
@@ -148,6 +155,7 @@ def test_fuzzing_left_no_internal_errors(http: httpx.Client) -> None:
 # ---- load -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.xdist_group("timing")  # the heaviest: kept apart from the tests with a time bound
 def test_two_thousand_concurrent_sends_from_fifty_clients() -> None:
     async def client(base: str, key: str, receiver: str, sends: int) -> list[str]:
         ids = []

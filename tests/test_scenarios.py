@@ -441,10 +441,12 @@ def test_schema_command_prints_the_schema_every_shipped_file_meets() -> None:
     schema = json.loads(printed.stdout)
     assert schema == json.loads(SCHEMA_PATH.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
+    # One validator for every file: jsonschema.validate would check the schema again for each (13 s of 13.3).
+    validator = jsonschema.Draft202012Validator(schema)
     for path in SCENARIOS.rglob("*.yaml"):
-        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+        validator.validate(yaml.safe_load(path.read_text()))
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"rules": [{"outcome": {"error": "NoErorr"}}]}, schema)
+        validator.validate({"rules": [{"outcome": {"error": "NoErorr"}}]})
 
 
 def test_every_number_in_the_schema_has_the_loaders_limits() -> None:

@@ -28,6 +28,9 @@ H2C = b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: A
 ARRAYS = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 
 
+pytestmark = pytest.mark.xdist_group("timing")  # time bounds: run apart from the other timed and the heaviest tests
+
+
 def advanced_send(license_key: str) -> bytes:
     return (
         '<SMSAdvancedRequest xmlns="http://schemas.datacontract.org/2004/07/SmsWS">'

@@ -157,6 +157,7 @@ def test_fuzzed_postback_urls_never_reach_the_errors_list(
 # ---- one tenant's dead receiver ---------------------------------------------------------------------
 
 
+@pytest.mark.xdist_group("timing")  # a time bound: run apart from the other timed and the heaviest tests
 def test_a_receiver_that_never_answers_does_not_delay_another_key(receiver: PostbackReceiver, silent: Silent) -> None:
     config = Config(port=0, postback_timeout=4, postback_drain_seconds=0)
     flooder, other = str(uuid.uuid4()), str(uuid.uuid4())
@@ -187,6 +188,7 @@ def test_one_key_may_not_hold_every_worker(silent: Silent) -> None:
 # ---- stopping ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.xdist_group("timing")  # a time bound: run apart from the other timed and the heaviest tests
 def test_stop_names_every_undelivered_postback_once_and_keeps_its_time(
     receiver: PostbackReceiver, silent: Silent, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -235,6 +237,7 @@ def test_stop_lists_a_few_undelivered_in_the_log(key: str, caplog: pytest.LogCap
     assert "#2 sent to http://127.0.0.1:9/two (held)" in text
 
 
+@pytest.mark.xdist_group("timing")  # a time bound: run apart from the other timed and the heaviest tests
 def test_stop_ends_event_streams_and_long_polls_promptly(key: str) -> None:
     with FakeServer(Config(port=0, postback_drain_seconds=1)) as fake:
         uvicorn_log = Records()
@@ -275,6 +278,7 @@ def test_stop_ends_event_streams_and_long_polls_promptly(key: str) -> None:
     assert [r.getMessage() for r in uvicorn_log.records if r.levelno >= logging.ERROR] == []
 
 
+@pytest.mark.xdist_group("timing")  # a time bound: run apart from the other timed and the heaviest tests
 def test_sigterm_drains_and_names_what_is_left() -> None:
     with start_serving(env={"FAKE_CDYNE_POSTBACK_DRAIN_SECONDS": "0.5"}) as running:
         key = str(uuid.uuid4())
@@ -296,7 +300,9 @@ def test_sigterm_drains_and_names_what_is_left() -> None:
         took = time.monotonic() - started
         listener.join(5)
     output = "".join(running.lines)
-    assert took < 1.5, output
+    # The drain's 0.5 s and the process's own exit: under 2.3 s, which uvicorn's 2 s graceful timeout after the
+    # drain (the fault this guards against) cannot meet. 1.5 was met by 1.57 s at a load average of 13.
+    assert took < 2.3, output
     assert "Traceback" not in output
     assert "3 postback(s) undelivered (0 pending, 0 interrupted in flight, 0 retrying, 3 held)" in output
     assert output.count("to http://127.0.0.1:9/held (held)") == 3
@@ -395,6 +401,7 @@ def shared_receiver() -> Iterator[PostbackReceiver]:
         yield running
 
 
+@pytest.mark.xdist_group("timing")  # a time bound: run apart from the other timed and the heaviest tests
 @settings(max_examples=100, deadline=None)
 @given(steps=steps, drain=st.sampled_from([0.0, 0.3]))
 def test_every_postback_ends_once_or_is_named_at_stop(

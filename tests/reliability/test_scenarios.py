@@ -4,6 +4,7 @@ or an entry in /_fake/errors."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import subprocess
@@ -69,6 +70,7 @@ def problems_of(answer: httpx.Response) -> list[str]:
 # ---- bounded YAML --------------------------------------------------------------------------------
 
 
+@pytest.mark.xdist_group("timing")  # a time bound: run apart from the other timed and the heaviest tests
 def test_the_alias_bomb_file_is_refused_at_once_by_validate(tmp_path: Path) -> None:
     """In a child with 1 GiB of address space and 8 s: before the guard it was killed or timed out."""
     bomb = tmp_path / "bomb.yaml"
@@ -86,6 +88,7 @@ def test_the_alias_bomb_file_is_refused_at_once_by_validate(tmp_path: Path) -> N
     assert f"more than {MAX_VALUES:,} values once aliases are expanded" in result.stderr
 
 
+@pytest.mark.xdist_group("timing")  # a time bound: run apart from the other timed and the heaviest tests
 def test_the_alias_bomb_posted_is_a_400_naming_the_limit(http: httpx.Client, key: str, errors_unchanged: None) -> None:
     started = time.perf_counter()
     answer = post_scenario(http, key, text=alias_bomb(), source="bomb.yaml")
@@ -104,6 +107,7 @@ def test_aliases_within_the_limit_still_work() -> None:
     assert len(scenario.rules) == 2
 
 
+@pytest.mark.xdist_group("timing")  # a time bound: run apart from the other timed and the heaviest tests
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -120,7 +124,13 @@ def test_documents_beyond_the_limits_are_refused_with_their_line(text: str, prob
     started = time.perf_counter()
     with pytest.raises(ScenarioError) as caught:
         read_scenario(text, "x.yaml")
-    assert time.perf_counter() - started < 2
+    took = time.perf_counter() - started
+    # At once: within 2 s, or within twice what PyYAML's own loader takes to read the same text here and now
+    # (10,001 values take it 0.8-1.4 s on a loaded machine; nothing but the reading may cost more).
+    started = time.perf_counter()
+    with contextlib.suppress(yaml.YAMLError):
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    assert took < max(2, 2 * (time.perf_counter() - started))
     assert any(problem in p for p in caught.value.problems), caught.value.problems
 
 
