@@ -226,7 +226,7 @@ class Lifecycle:
         )
         self.store.add_incoming(account, incoming)
         if matched is not None:
-            matched.replies.append(incoming)
+            matched.replies += (incoming,)
             self.store.changed(matched)
         auto_reply = incoming.auto_reply = self._act_on_keyword(account, incoming)
         if auto_reply is not None:

@@ -160,7 +160,7 @@ class Message:
     is_unicode: bool = False
     state: MessageState = QUEUED
     sent_at: datetime | None = None
-    replies: list[IncomingMessage] = field(default_factory=list)
+    replies: tuple[IncomingMessage, ...] = ()  # a tuple: no container of its own for each message stored
     receipts: tuple[Receipt, ...] = ()
     refused_at: datetime | None = None  # when the carrier refused it (it is then cancelled)
     life: Life | None = None  # a scenario's plan for what happens after the response
@@ -204,7 +204,7 @@ class SMSResponse:
     @classmethod
     def of(cls, message: Message, *, with_replies: bool) -> SMSResponse:
         state = message.state  # the fields in order, by position: each keyword costs 450 instructions
-        incoming = tuple(message.replies) if with_replies else None
+        incoming = message.replies if with_replies else None
         return cls(
             NO_ERROR,
             message.id,

@@ -167,18 +167,18 @@ class Operations:
             return SMSResponse.refused(error, sms.reference_id), None
         now = self.clock.now()
         scheduled = sms.scheduled_for if sms.scheduled_for and sms.scheduled_for > now else None
-        message = Message(  # id, key, to, from, text, created by position: each keyword costs 450 instructions
+        message = Message(  # its fields in order up to its state, by position: each keyword costs 450 instructions
             new_id(),
             account.license_key,
             number,
             did,
             sms.message or "",
-            quantise(now),  # as sent_at: the service stores SQL Server datetimes
-            reference_id=sms.reference_id,
-            postback_url=sms.postback_url or None,
-            scheduled_for=scheduled,
-            is_unicode=is_unicode,
-            state=SCHEDULED if scheduled else QUEUED,
+            quantise(now),  # created_at, as sent_at: the service stores SQL Server datetimes
+            sms.reference_id,
+            sms.postback_url or None,
+            scheduled,
+            is_unicode,
+            SCHEDULED if scheduled else QUEUED,
             life=outcome.life if outcome is not None else None,
         )
         self.store.add_message(account, message)

@@ -65,7 +65,7 @@ class ScenarioEngine:
 
     def idle_for(self, license_key: uuid.UUID) -> bool:
         """True when no rule could apply to the key: callers then skip describing the request."""
-        return not self._rules and license_key not in self.per_key
+        return not self._rules and (not self.per_key or license_key not in self.per_key)  # no key hashed for none
 
     def decide(self, facts: Facts, now: datetime) -> Outcome | None:
         own = self.per_key.get(facts.license_key)

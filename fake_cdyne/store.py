@@ -303,7 +303,7 @@ class Store:
         account._read_up_to = max(account._read_up_to - 1, 0)
         matched = self._messages.get(text.matched_message_id)
         if matched is not None and matched.replies and matched.replies[0] is text:
-            del matched.replies[0]
+            matched.replies = matched.replies[1:]
         for listener in self.letting_go:
             listener(text.id)
         if self.recorder is not None:

@@ -61,12 +61,13 @@ def _appended(kept: bytes, chunk: bytes) -> bytes:
     return kept + bytes(chunk[: BODY_LIMIT - len(kept)]) if len(kept) < BODY_LIMIT else kept
 
 
-def _kept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+def _kept(headers: list[tuple[bytes, bytes]]) -> tuple[tuple[bytes, bytes], ...]:
     """The headers, or as many as fit in HEADERS_LIMIT and a note of the rest. "(cut)" cannot be a real
-    header's name: parentheses are not allowed in one."""
+    header's name: parentheses are not allowed in one. A tuple, not the server's list: the collector stops
+    tracking a tuple of bytes, and a logged exchange outlives its request by a thousand others."""
     total = sum(map(len, itertools.chain.from_iterable(headers)))
     if total <= HEADERS_LIMIT:
-        return headers
+        return tuple(headers)
     kept: list[tuple[bytes, bytes]] = []
     size = 0
     for name, value in headers:
@@ -75,7 +76,7 @@ def _kept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         size += len(name) + len(value)
         kept.append((name, value))
     note = f"{len(headers) - len(kept)} more header(s), {total - size} bytes, not kept"
-    return [*kept, (b"(cut)", f"{note} (the log keeps {HEADERS_LIMIT} bytes of headers)".encode())]
+    return (*kept, (b"(cut)", f"{note} (the log keeps {HEADERS_LIMIT} bytes of headers)".encode()))
 
 
 async def _answered(message: ASGIMessage) -> None:
