@@ -238,3 +238,19 @@ def test_refused_sends_and_postbacks_retention_lets_go_leave_the_file(
         assert [one.text for one in store.find(uuid.UUID(key)).refused] == ["refused 3", "refused 4"]
         assert store.message(uuid.UUID(first)) is None
         assert fake.starlette.state.service.postbacks.journal.for_key(None) == []
+
+
+def test_postbacks_the_journals_size_lets_go_leave_the_file(tmp_path: Path, receiver: PostbackReceiver) -> None:
+    """FAKE_CDYNE_POSTBACK_JOURNAL_SIZE lets the oldest postbacks go: from the file too, not back after a restart."""
+    path = tmp_path / "state.db"
+    config = Config(port=0, store=str(path), postback_journal_size=2)
+    key = str(uuid.uuid4())
+    with FakeServer(config) as fake, httpx.Client(base_url=fake.url) as http:
+        for n in range(4):
+            send(http, key, PHONE, f"text {n}", StatusPostBackURL=receiver.url)
+        receiver.wait_for(4)
+        kept = [postback["id"] for postback in http.get("/_fake/postbacks", params={"license_key": key}).json()]
+        assert len(kept) == 2
+    assert rows(path, "postbacks") == 2
+    with FakeServer(config) as fake:
+        assert [postback.id for postback in fake.starlette.state.service.postbacks.journal.for_key(None)] == kept

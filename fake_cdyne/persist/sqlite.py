@@ -12,7 +12,7 @@ unfinished thing is armed again. Snapshots are kept in a table of their own.
 Whatever the fake lets go is let go here too: a record removed (a message, text or refused send that
 retention let go, a media file removed) deletes its row, by its key, or for a kind kept without keys
 (refused sends) the oldest row of its license key (retention lets them go oldest first); the postbacks
-about a message or text let go go with it.
+about a message or text let go go with it, and so do those the journal's own size lets go.
 
 Tables: ``records(seq, kind, key, license_key, body)``, one row a record in the order first written;
 ``snapshots(name, taken_at, body)``; ``meta(name, value)`` (the format, ``as_of``, ``next_media_id``).
@@ -102,6 +102,7 @@ class SqliteStore:
         self.service.store.recorder = self
         self.service.store.letting_go.insert(0, self._letting_go)  # before the journal forgets them
         self.service.postbacks.journal.on_change = self._postback_changed
+        self.service.postbacks.journal.on_drop = self.removed
         self._thread = threading.Thread(target=self._write, name="fake-cdyne store", daemon=True)
         self._thread.start()
 
@@ -134,6 +135,7 @@ class SqliteStore:
         if self._letting_go in self.service.store.letting_go:
             self.service.store.letting_go.remove(self._letting_go)
         self.service.postbacks.journal.on_change = None
+        self.service.postbacks.journal.on_drop = None
         if self._thread is not None:
             self._queue.put(_STOP)
             self._thread.join(STOP_SECONDS)

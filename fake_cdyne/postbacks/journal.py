@@ -91,6 +91,7 @@ class Journal(Mapping[int, Postback]):
         self._states: Counter[tuple[Kind, State]] = Counter()  # of the postbacks journalled
         self._ids = itertools.count(1)
         self.on_change: Callable[[Postback], None] | None = None  # a store's recorder (persist.sqlite)
+        self.on_drop: Callable[[Postback], None] | None = None  # the same, told of what the size let go
 
     def __getitem__(self, postback_id: int) -> Postback:
         return self._entries[postback_id]
@@ -114,6 +115,8 @@ class Journal(Mapping[int, Postback]):
             oldest = self._order.popleft()
             if self.holds(oldest):
                 self._drop(oldest)
+                if self.on_drop is not None:
+                    self.on_drop(oldest)
         if len(self._order) > 2 * len(self._entries) + 64:  # forgotten ones pile up: compact
             self._order.replace([p for p in self._order if self.holds(p)])
         if self.on_change is not None:
