@@ -16,6 +16,7 @@ else none. The message's own URL, which comes first, is the caller's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,23 @@ def _book(account: Account) -> SettingsBook:
     if book is None:
         book = account.postback_settings = SettingsBook()
     return book
+
+
+def _writable(account: Account, where: tuple[str, str] | None) -> dict[str, Setting]:
+    """The key's settings (``where`` None) or a number's, made if there are none yet."""
+    book = _book(account)
+    return book.by_type if where is None else book.by_number.setdefault(where, {})
+
+
+Change = Callable[["Account", "tuple[str, str] | None"], str]  # a setter's change: its return code
+
+
+def _toggling(postback_type: object, enabled: object) -> Change:
+    return lambda account, where: _toggle(_settings_of(account, where), postback_type, enabled)
+
+
+def _pointing(postback_type: object, url: object) -> Change:
+    return lambda account, where: _set(_writable(account, where), postback_type, url)
 
 
 def _settings_of(account: Account, where: tuple[str, str] | None) -> dict[str, Setting] | None:
@@ -231,16 +249,9 @@ class PostbackSettings:
         postback_type: str | None,
         enabled: bool,
     ) -> Result[str]:
-        plan = self._consult("setpostbackenabledforphonenumber", license_key, phone_number)
-        if plan.fault is not None:
-            return plan
-        account = self.service.store.account(license_key)
-        where = self._where(account, phone_number, country)
-        if account is None or isinstance(where, str):
-            return Result(str(where), delay=plan.delay)
-        code = _toggle(_settings_of(account, where), postback_type, enabled)
-        self.service.store.changed(account)  # a store writes the account again (persist)
-        return Result(code, delay=plan.delay)
+        return self._change(
+            "setpostbackenabledforphonenumber", license_key, _toggling(postback_type, enabled), (phone_number, country)
+        )
 
     def set_postback_url_for_phone_number(
         self,
@@ -250,40 +261,41 @@ class PostbackSettings:
         postback_type: str | None,
         url: str | None,
     ) -> Result[str]:
-        plan = self._consult("setpostbackurlforphonenumber", license_key, phone_number, url)
-        if plan.fault is not None:
-            return plan
-        account = self.service.store.account(license_key)
-        where = self._where(account, phone_number, country)
-        if account is None or isinstance(where, str):
-            return Result(str(where), delay=plan.delay)
-        code = _set(_book(account).by_number.setdefault(where, {}), postback_type, url)
-        self.service.store.changed(account)
-        return Result(code, delay=plan.delay)
+        return self._change(
+            "setpostbackurlforphonenumber", license_key, _pointing(postback_type, url), (phone_number, country), url
+        )
 
     def set_postback_enabled_for_license_key(
         self, license_key: uuid.UUID, postback_type: str | None, enabled: bool
     ) -> Result[str]:
-        plan = self._consult("setpostbackenabledforlicensekey", license_key)
-        if plan.fault is not None:
-            return plan
-        account = self.service.store.account(license_key)
-        if account is None:
-            return Result("InvalidLicenseKey", delay=plan.delay)
-        code = _toggle(_settings_of(account, None), postback_type, enabled)
-        self.service.store.changed(account)
-        return Result(code, delay=plan.delay)
+        return self._change("setpostbackenabledforlicensekey", license_key, _toggling(postback_type, enabled))
 
     def set_postback_url_for_license_key(
         self, license_key: uuid.UUID, postback_type: str | None, url: str | None
     ) -> Result[str]:
-        plan = self._consult("setpostbackurlforlicensekey", license_key, url=url)
+        return self._change("setpostbackurlforlicensekey", license_key, _pointing(postback_type, url), url=url)
+
+    def _change(
+        self,
+        operation: str,
+        license_key: uuid.UUID,
+        change: Change,
+        number: tuple[object, object] | None = None,
+        url: object = None,
+    ) -> Result[str]:
+        """A setter: the scenario's say, then the key's account, and for a number's setting (``number``:
+        the PhoneNumber and Country given) the number checked; ``change`` makes the change and gives the
+        return code, and a store writes the account again (persist)."""
+        plan = self._consult(operation, license_key, number[0] if number else None, url)
         if plan.fault is not None:
             return plan
         account = self.service.store.account(license_key)
-        if account is None:
-            return Result("InvalidLicenseKey", delay=plan.delay)
-        code = _set(_book(account).by_type, postback_type, url)
+        where: tuple[str, str] | str | None = "InvalidLicenseKey" if account is None else None
+        if number is not None:
+            where = self._where(account, *number)
+        if account is None or isinstance(where, str):
+            return Result(str(where), delay=plan.delay)
+        code = change(account, where)
         self.service.store.changed(account)
         return Result(code, delay=plan.delay)
 
