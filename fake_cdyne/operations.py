@@ -61,7 +61,9 @@ def _shaped(response: SMSResponse, outcome: Outcome | None) -> SMSResponse:
     return dataclasses.replace(response, **changes) if changes else response  # type: ignore[arg-type]
 
 
-def _answer(value: T, outcome: Outcome | None) -> Result[T]:
+def answered(value: T, outcome: Outcome | None) -> Result[T]:
+    """``value`` as a scenario's outcome (None: no rule matched) lets it be answered: its fault instead,
+    or held for its delay. With ``value`` None, the plan of an operation whose value is still to come."""
     if outcome is None:
         return Result(value)
     return Result(None, fault=outcome.fault) if outcome.fault is not None else Result(value, delay=outcome.delay)
@@ -210,8 +212,8 @@ class Operations:
         message = self.store.messages.get(message_id)
         outcome = self._consult(Facts("getmessagestatus", message.license_key if message else key_hint))
         if message is None:
-            return _answer(_shaped(SMSResponse.refused(SMSError.NotFound), outcome), outcome)
-        return _answer(_shaped(SMSResponse.of(message, with_replies=True), outcome), outcome)
+            return answered(_shaped(SMSResponse.refused(SMSError.NotFound), outcome), outcome)
+        return answered(_shaped(SMSResponse.of(message, with_replies=True), outcome), outcome)
 
     def get_message_status_by_reference_id(
         self, reference_id: str | None, license_key: uuid.UUID
@@ -226,14 +228,14 @@ class Operations:
             found = [SMSResponse.of(m, with_replies=True) for m in account.by_reference.get(reference_id or "", [])]
         if outcome is not None and outcome.error is not None and not found:
             found = [SMSResponse.refused(outcome.error)]
-        return _answer([_shaped(response, outcome) for response in found], outcome)
+        return answered([_shaped(response, outcome) for response in found], outcome)
 
     def get_unread_incoming_messages(self, license_key: uuid.UUID) -> Result[list[IncomingMessage]]:
         outcome = self._consult(Facts("getunreadincomingmessages", license_key))
         if outcome is not None and outcome.fault is not None:
             return Result(None, fault=outcome.fault)
         account = self.store.account(license_key)
-        return _answer(self.store.take_unread(account) if account is not None else [], outcome)
+        return answered(self.store.take_unread(account) if account is not None else [], outcome)
 
     def cancel_message(self, message_id: uuid.UUID) -> Result[bool]:
         message = self.store.messages.get(message_id)
@@ -241,7 +243,7 @@ class Operations:
         if outcome is not None and outcome.fault is not None:
             return Result(None, fault=outcome.fault)
         if message is None or message.state is not MessageState.SCHEDULED:
-            return _answer(False, outcome)
+            return answered(False, outcome)
         message.state = MessageState.CANCELLED
         self.store.changed(message)
-        return _answer(True, outcome)
+        return answered(True, outcome)

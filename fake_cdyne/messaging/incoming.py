@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..dates import MIN_VALUE
 from ..model import EMPTY_GUID, IncomingMessage
-from ..operations import Result
+from ..operations import Result, answered
 from ..scenarios import Facts
 from ..store import Account
 from .sending import aware, naive
@@ -45,10 +45,10 @@ class Incoming:
         service = self.service
         key: uuid.UUID = criteria.get("LicenseKey") or EMPTY_GUID
         facts = Facts("readincomingmessages", key, reference_id=criteria.get("ReferenceID"))
-        outcome = service.scenarios.decide(facts, service.clock.now())
-        if outcome is not None and outcome.fault is not None:
-            return Result(None, fault=outcome.fault)
-        delay = outcome.delay if outcome is not None else 0.0
+        plan: Result[Any] = answered(None, service.scenarios.decide(facts, service.clock.now()))
+        if plan.fault is not None:
+            return plan
+        delay = plan.delay
         account = service.store.account(key)
         if account is None:
             return Result([], delay=delay)
@@ -85,10 +85,11 @@ class Incoming:
         """One UnsubscribedNumber per phone blocked now, oldest STOP first (a phone blocked by a scenario
         or test, which never texted STOP, reads as DateTime.MinValue)."""
         service = self.service
-        outcome = service.scenarios.decide(Facts("getunsubscribednumbers", license_key), service.clock.now())
-        if outcome is not None and outcome.fault is not None:
-            return Result(None, fault=outcome.fault)
-        delay = outcome.delay if outcome is not None else 0.0
+        facts = Facts("getunsubscribednumbers", license_key)
+        plan: Result[Any] = answered(None, service.scenarios.decide(facts, service.clock.now()))
+        if plan.fault is not None:
+            return plan
+        delay = plan.delay
         account = service.store.account(license_key)
         if account is None:
             return Result([], delay=delay)

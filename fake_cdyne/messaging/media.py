@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..dates import MIN_VALUE, quantise
 from ..model import EMPTY_GUID
-from ..operations import Result
+from ..operations import Result, answered
 from ..scenario_model import Outcome
 from ..scenarios import Facts
 from . import media_fetch
@@ -171,11 +171,11 @@ class Media:
         name = _text(request.get("Filename"))
         content = self._decode(request.get("Base64EncodedContent"))
         if self.service.store.account(key) is None or not name.strip() or content is None:
-            return _answer(None, outcome)
+            return answered(None, outcome)
         tags = _strings(request.get("Tags"))
         kind = mime_type(name, content)
         item = self.service.store.media.add(key, name, kind, self._now(), content=content, tags=tags)
-        return _answer(metadata(item), outcome)
+        return answered(metadata(item), outcome)
 
     def create_media_from_url(self, request: dict[str, Any]) -> Result[dict[str, Any] | None]:
         key = _guid(request.get("LicenseKey"))
@@ -184,29 +184,29 @@ class Media:
             return Result(None, fault=outcome.fault)
         name, url = _text(request.get("Filename")), _text(request.get("Url")).strip()
         if self.service.store.account(key) is None or not name.strip() or not media_fetch.is_web_url(url):
-            return _answer(None, outcome)
+            return answered(None, outcome)
         config = self.service.config
         kind = mime_type(name) if extension(name) else mime_type(_url_name(url))
         tags = _strings(request.get("Tags"))
         store = self.service.store.media
         if not config.media_fetch:
-            return _answer(metadata(store.add(key, name, kind, self._now(), tags=tags, url=url)), outcome)
+            return answered(metadata(store.add(key, name, kind, self._now(), tags=tags, url=url)), outcome)
         if not media_fetch.allowed(url, config.media_fetch_allowed_hosts):
-            return _answer(None, outcome)
+            return answered(None, outcome)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # off the event loop: the fetch may block this thread
             content = media_fetch.fetch(url, timeout=config.media_fetch_timeout, limit=config.max_media_bytes)
             if content is None:
-                return _answer(None, outcome)
+                return answered(None, outcome)
             kind = kind if kind != mime_type("") else mime_type("", content)
             item = store.add(key, name, kind, self._now(), content=content, tags=tags, url=url)
-            return _answer(metadata(item), outcome)
+            return answered(metadata(item), outcome)
         item = store.add(key, name, kind, self._now(), tags=tags, url=url)
         task = loop.create_task(self._complete(item))
         self._fetches.add(task)
         task.add_done_callback(self._fetches.discard)
-        return _answer(metadata(item), outcome)
+        return answered(metadata(item), outcome)
 
     async def _complete(self, item: MediaItem) -> None:
         """Fetch a recorded URL's bytes after the answer; the media is dropped if they do not come."""
@@ -233,8 +233,8 @@ class Media:
             return Result(None, fault=outcome.fault)
         item = self._own(license_key, media_id)
         if item is None:
-            return _answer(None, outcome)
-        return _answer(base64.b64encode(item.content or b"").decode("ascii"), outcome)
+            return answered(None, outcome)
+        return answered(base64.b64encode(item.content or b"").decode("ascii"), outcome)
 
     def get_media_info(self, criteria: dict[str, Any]) -> Result[dict[str, Any]]:
         """The key's media matching every criterion given (``select``), a page of them; a bad key is
@@ -244,13 +244,13 @@ class Media:
         if outcome is not None and outcome.fault is not None:
             return Result(None, fault=outcome.fault)
         if self.service.store.account(key) is None:
-            return _answer({"Media": None}, outcome)
+            return answered({"Media": None}, outcome)
         found = self.select(key, criteria)
         size, number = _whole(criteria.get("PageSize")), max(1, _whole(criteria.get("PageNumber")))
         if size > 0:
             start = (number - 1) * size
             found = found[start : start + size]
-        return _answer({"Media": [metadata(item) for item in found]}, outcome)
+        return answered({"Media": [metadata(item) for item in found]}, outcome)
 
     def remove_media(self, license_key: uuid.UUID, media_id: int) -> Result[bool]:
         license_key = _guid(license_key)
@@ -258,7 +258,7 @@ class Media:
         if outcome is not None and outcome.fault is not None:
             return Result(None, fault=outcome.fault)
         item = self._own(license_key, media_id)
-        return _answer(item is not None and self.service.store.media.remove(license_key, item.media_id), outcome)
+        return answered(item is not None and self.service.store.media.remove(license_key, item.media_id), outcome)
 
     # ---- GetMediaInfo's filters ------------------------------------------------------------------
 
@@ -341,7 +341,3 @@ class Media:
 
     def _now(self) -> datetime:
         return quantise(self.service.clock.now())
-
-
-def _answer(value: Any, outcome: Outcome | None) -> Result[Any]:
-    return Result(value) if outcome is None else Result(value, delay=outcome.delay)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..operations import Result
+from ..operations import Result, answered
 from ..postback_urls import Refusal, destination
 from ..scenarios import Facts
 from ..values import normalise_phone
@@ -192,10 +192,7 @@ class PostbackSettings:
             phone=(normalise_phone(phone) or phone) if isinstance(phone, str) else None,
             postback_url=url if isinstance(url, str) else None,
         )
-        outcome = self.service.scenarios.decide(facts, self.service.clock.now())
-        if outcome is None:
-            return Result(None)
-        return Result(None, fault=outcome.fault, delay=outcome.delay)
+        return answered(None, self.service.scenarios.decide(facts, self.service.clock.now()))
 
     def _where(self, account: Account | None, phone: object, country: object) -> tuple[str, str] | str:
         """The (number, country) a phone-number operation names, or the return code refusing it."""
