@@ -17,7 +17,7 @@ from ..dates import JSON_DATE_FORM, parse_json_date, wcf_json_date
 from ..errors import BadBody, BadParameter
 from ..model import EMPTY_GUID, IncomingMessage, SMSResponse
 from ..requests import AdvancedRequest, SMSRequest
-from ..values import parse_guid
+from ..values import guid_text, parse_guid
 
 media_type = "application/json; charset=utf-8"
 
@@ -35,7 +35,7 @@ def _response_object(result: SMSResponse) -> str:
     incoming = result.incoming
     incoming_json = "null" if incoming is None else "[" + ",".join(map(_incoming_object, incoming)) + "]"
     return (
-        f'{{"Cancelled":{_bool(result.cancelled)},"MessageID":"{result.message_id}",'
+        f'{{"Cancelled":{_bool(result.cancelled)},"MessageID":"{guid_text(result.message_id)}",'
         f'"Queued":{_bool(result.queued)}{reference},"SMSError":{int(result.error)},'
         f'"SMSIncomingMessages":{incoming_json},"Sent":{_bool(result.sent)},'
         f'"SentDateTime":"{wcf_json_date(result.sent_at)}"}}'

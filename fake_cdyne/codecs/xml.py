@@ -19,7 +19,7 @@ from ..dates import XML_DATETIME_FORM, parse_xml_datetime, xml_datetime
 from ..errors import BadBody, BadParameter
 from ..model import EMPTY_GUID, IncomingMessage, SMSResponse
 from ..requests import AdvancedRequest, SMSRequest
-from ..values import parse_bool, parse_guid
+from ..values import guid_text, parse_bool, parse_guid
 
 media_type = "application/xml; charset=utf-8"
 
@@ -57,7 +57,7 @@ def response_members(result: SMSResponse) -> str:
     else:
         incoming = f"<SMSIncomingMessages>{''.join(map(_incoming_element, result.incoming))}</SMSIncomingMessages>"
     return (
-        f"<Cancelled>{_BOOL[result.cancelled]}</Cancelled><MessageID>{result.message_id}</MessageID>"
+        f"<Cancelled>{_BOOL[result.cancelled]}</Cancelled><MessageID>{guid_text(result.message_id)}</MessageID>"
         f"<Queued>{_BOOL[result.queued]}</Queued>{reference}<SMSError>{result.error._name_}</SMSError>"
         f"{incoming}<Sent>{_BOOL[result.sent]}</Sent><SentDateTime>{xml_datetime(result.sent_at)}</SentDateTime>"
     )
