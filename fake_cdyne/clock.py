@@ -11,22 +11,40 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from .dates import EPOCH, quantise, quantised_millis
 from .errors import FakeCdyneError
 
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
+    def stamp(self) -> datetime:
+        """Now as the service stores a time: in SQL Server's steps of 1/300 s (``dates.quantise``)."""
+        ...
+
 
 class SystemClock:
     manual = False
 
+    def __init__(self) -> None:
+        self._stamped: tuple[int, datetime] = (-1, EPOCH)  # the last stamp, by its whole millisecond
+
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def stamp(self) -> datetime:
+        # quantise() first truncates to the millisecond: one stamp serves every call in the same one
+        # (a busy fake stamps twice a send; making the datetime costs ten times reading the time).
+        millis = time.time_ns() // 1_000_000
+        stamped = self._stamped
+        if stamped[0] != millis:
+            stamped = self._stamped = (millis, quantised_millis(millis))
+        return stamped[1]
 
 
 class ManualClock:
@@ -37,6 +55,9 @@ class ManualClock:
 
     def now(self) -> datetime:
         return self._now
+
+    def stamp(self) -> datetime:
+        return quantise(self._now)
 
     def set(self, moment: datetime) -> None:
         self._now = moment

@@ -37,6 +37,12 @@ def quantise(moment: datetime) -> datetime:
     return moment + _SHIFTS[_QUANTISED[microsecond // 1000] - microsecond - _LEAST]  # replace() costs 4 times more
 
 
+def quantised_millis(millis: int) -> datetime:
+    """``quantise`` of any time in this whole millisecond since 1970 (quantise truncates to one first)."""
+    seconds, millis = divmod(millis, 1000)
+    return EPOCH + timedelta(0, seconds, _QUANTISED[millis])
+
+
 def _quantised(millis: int) -> int:
     """The microsecond a whole millisecond rounds to (1,000,000: the next second)."""
     ticks = (millis * 3 + 5) // 10

@@ -16,7 +16,6 @@ from typing import Literal
 
 from .carrier import Carrier
 from .clock import Scheduler
-from .dates import quantise
 from .model import (
     EMPTY_GUID,
     QUEUED,
@@ -127,7 +126,7 @@ class Lifecycle:
                 return
             throttled = turn
         message.state = SENT
-        message.sent_at = quantise(self.scheduler.clock.now())
+        message.sent_at = self.scheduler.clock.stamp()
         if self.carrier is not None:
             life = message.life = self.carrier.life(life, throttled)  # kept: a restart re-arms it (resume)
         self.store.changed(message)
@@ -183,7 +182,7 @@ class Lifecycle:
         account = self.store.find(message.license_key)
         message.state = MessageState.CANCELLED
         message.sent_at = None
-        message.refused_at = quantise(self.scheduler.clock.now())
+        message.refused_at = self.scheduler.clock.stamp()
         self.store.changed(message)
         if account is None:
             return
@@ -195,7 +194,7 @@ class Lifecycle:
         if self.store.message(message.id) is not message:
             return
         account = self.store.find(message.license_key)
-        message.receipts += (Receipt(quantise(self.scheduler.clock.now()), code, description),)
+        message.receipts += (Receipt(self.scheduler.clock.stamp(), code, description),)
         self.store.changed(message)
         if account is not None:
             self._announce("receipt", account, message, code=code, description=description)
@@ -219,7 +218,7 @@ class Lifecycle:
             from_number=from_number,
             to_number=to_number or (matched.from_number if matched else account.did),
             text=text,
-            received_at=quantise(self.scheduler.clock.now()),
+            received_at=self.scheduler.clock.stamp(),
             matched_message_id=matched.id if matched else EMPTY_GUID,
             subject=subject,
             attachments=attachments,

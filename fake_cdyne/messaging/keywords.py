@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..dates import MIN_VALUE, quantise
+from ..dates import MIN_VALUE
 from ..lifecycle import STOP_WORDS
 from ..model import EMPTY_GUID, SMSError
 from ..operations import Result
@@ -146,7 +146,7 @@ class Keywords:
         book = account.keywords
         if book is None:
             book = account.keywords = KeywordBook()
-        now = quantise(self.service.clock.now())
+        now = self.service.clock.stamp()
         entries = [_assign(account, book, taken, keyword, short_code, now) for keyword, short_code in items]
         self.service.store.changed(account)  # a store writes the account again (persist)
         return Result(_answer("NoError", entries), delay=answer.delay)

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from ..dates import MIN_VALUE, quantise
+from ..dates import MIN_VALUE
 from ..model import EMPTY_GUID
 from ..operations import Result, answered
 from ..scenario_model import Outcome
@@ -340,4 +340,4 @@ class Media:
         return scenarios.decide(Facts(operation, license_key), self.service.clock.now())
 
     def _now(self) -> datetime:
-        return quantise(self.service.clock.now())
+        return self.service.clock.stamp()

@@ -246,7 +246,7 @@ class Sending:
         """A refused recipient the service could read, for its conversation in the inbox (as sms2's)."""
         if account is None or number is None:
             return
-        at, text = quantise(self.service.clock.now()), request.get("Body") or ""
+        at, text = self.service.clock.stamp(), request.get("Body") or ""
         refused = RefusedSend(at, account.license_key, number, text, ERROR_OF_STATUS[status])
         self.service.store.add_refused(account, refused)
 
