@@ -24,6 +24,7 @@ from .codecs.query import Query
 from .errors import RequestError
 from .exchange import error_page
 from .faults import play_fault
+from .metrics import Tally
 from .operations import Result
 from .registry import Registry
 from .service import Service
@@ -62,7 +63,7 @@ def metadata(service: Service, request: Request, surface: Surface = SMS2_SURFACE
     """The service's path alone: the WSDL, its import, the schemas, the disco document (sms2), or a page."""
     base = f"{str(request.base_url).rstrip('/')}{surface.path}"
     try:
-        wanted = Query(request.scope["query_string"], limit=service.config.max_query_bytes).values
+        wanted = Query(request.scope["query_string"], service.config.max_query_bytes).values
     except RequestError as error:
         return error_page(error.status, error.title, error.detail)
     if not any(name in wanted for name in _METADATA):
@@ -87,7 +88,8 @@ class ServiceEndpoint:
         self.surface = surface
         self.path = surface.path.lower()
         self.prefix, self.secure_prefix = f"{self.path}/", f"{self.path}/securerest/"
-        self._methods: dict[str, Callable[..., Result[Any]]] = {}  # by operation name: what runs it
+        # By operation name and surface ("rest", "soap"): what runs it, and its counts.
+        self._running: dict[tuple[str, str], tuple[Callable[..., Result[Any]], Tally]] = {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, lowered: str) -> None:
         """One request to the service (``lowered``: its path in lower case, under this one's)."""
@@ -113,9 +115,11 @@ class ServiceEndpoint:
             self.service.metrics.refused(service_name, kind, call.status_code, time.perf_counter() - started)
             return
         operation = call.operation
-        method = self._methods.get(operation.name)
-        if method is None:
-            method = self._methods[operation.name] = self._method(operation.method)
+        running = self._running.get((operation.name, kind))
+        if running is None:
+            tally = self.service.metrics.tally(service_name, kind, operation.name)
+            running = self._running[operation.name, kind] = (self._method(operation.method), tally)
+        method, tally = running
         result: Result[Any] = method(*call.args)
         fault = result.fault
         if fault is not None:
@@ -130,8 +134,7 @@ class ServiceEndpoint:
             if result.started:  # only now: no postback can ever beat the response that created its message
                 self.service.lifecycle.start(result.started)
         status = 200 if fault is None else (fault.status or 500)
-        elapsed = time.perf_counter() - started
-        self.service.metrics.answered(service_name, kind, operation.name, result.value, status, elapsed)
+        tally.add(result.value, status, time.perf_counter() - started)
 
     def _method(self, name: str) -> Callable[..., Result[Any]]:
         """What runs an operation: its method on ``Operations`` (sms2's), or dotted on ``MessagingOperations``."""

@@ -52,26 +52,38 @@ def _sample(name: str, labels: Labels, value: float) -> str:
     return f"{name}{{{shown}}} {number}" if shown else f"{name} {number}"
 
 
-class _Tally:
+class Tally:
     """What is counted for one (service, surface, operation): its answers by status, their latency
     histogram, and what its answers' records said, by label. Made once per label set and kept, so
     counting a request is a few increments on it: no label tuple, no enum's ``name`` property."""
 
-    __slots__ = ("attributes", "buckets", "members", "said", "statuses", "total")
+    __slots__ = ("buckets", "reads", "said", "statuses", "total")
 
     def __init__(self) -> None:
         self.statuses: dict[int, int] = {}
         self.buckets = [0] * (len(BUCKETS) + 1)
         self.total = 0.0
         self.said: dict[str, dict[str, int]] = {label: {} for _, label, _, _, _ in ANSWER_LABELS}
-        self.attributes = tuple((self.said[label], attribute) for _, label, attribute, _, _ in ANSWER_LABELS)
-        self.members = tuple((self.said[label], m) for _, label, _, m, _ in ANSWER_LABELS if m is not None)
+        self.reads: dict[type, tuple[tuple[dict[str, int], str, bool], ...]] = {}  # by a record's type
 
     @property
     def count(self) -> int:
         return sum(self.buckets)
 
+    def _reading(self, record: object) -> tuple[tuple[dict[str, int], str, bool], ...]:
+        """What a record of its type is read for: (counts, member or attribute, whether it is a dict's
+        member). Found from the first record of a type (records are dataclasses: every one of a type
+        has the same attributes), so no answer asks a record for an attribute it lacks (a miss raises
+        and catches an AttributeError inside getattr)."""
+        if isinstance(record, dict):
+            found = tuple((self.said[label], m, True) for _, label, _, m, _ in ANSWER_LABELS if m is not None)
+        else:
+            found = tuple((self.said[label], a, False) for _, label, a, _, _ in ANSWER_LABELS if hasattr(record, a))
+        self.reads[type(record)] = found
+        return found
+
     def add(self, value: object, status: int, seconds: float) -> None:
+        """One answer: its HTTP status, its time, and what its value's records said (None: a fault)."""
         statuses = self.statuses
         statuses[status] = statuses.get(status, 0) + 1
         self.buckets[bisect.bisect_left(BUCKETS, seconds)] += 1
@@ -79,14 +91,16 @@ class _Tally:
         if value is None or type(value) is bool:
             return
         for record in value if isinstance(value, _SEQUENCES) else (value,):
-            if isinstance(record, dict):
-                for counts, member in self.members:
-                    said = record.get(member)
+            reads = self.reads.get(type(record))
+            if reads is None:
+                reads = self._reading(record)
+            for counts, name, member in reads:
+                if member:
+                    said = record.get(name)
                     if isinstance(said, str):  # the Messaging value model: an enum by its XSD name
                         counts[said] = counts.get(said, 0) + 1
-                continue
-            for counts, attribute in self.attributes:
-                found = getattr(record, attribute, None)
+                    continue
+                found = getattr(record, name)
                 if isinstance(found, enum.Enum):
                     name = found._name_
                     counts[name] = counts.get(name, 0) + 1
@@ -96,14 +110,18 @@ class Metrics:
     """What the fake counts as requests are answered; ``render`` writes it with the store's figures."""
 
     def __init__(self) -> None:
-        self._tallies: dict[tuple[str, str, str], _Tally] = {}  # by service, surface, operation
+        self._tallies: dict[tuple[str, str, str], Tally] = {}  # by service, surface, operation
+
+    def tally(self, service: str, surface: str, operation: str) -> Tally:
+        """The counts of one (service, surface, operation): a caller may keep it and ``add`` to it."""
+        tally = self._tallies.get((service, surface, operation))
+        if tally is None:
+            tally = self._tallies[service, surface, operation] = Tally()
+        return tally
 
     def answered(self, service: str, surface: str, operation: str, value: object, status: int, seconds: float) -> None:
         """A request an operation answered (``value``: its Result's value; None for a fault)."""
-        tally = self._tallies.get((service, surface, operation))
-        if tally is None:
-            tally = self._tallies[service, surface, operation] = _Tally()
-        tally.add(value, status, seconds)
+        self.tally(service, surface, operation).add(value, status, seconds)
 
     def refused(self, service: str, surface: str, status: int, seconds: float) -> None:
         """A request refused before any operation ran (a 4xx, a fault for a bad envelope, metadata)."""
