@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from .clock import Clock
-from .dates import MIN_VALUE, quantise
+from .dates import MIN_VALUE
 from .model import (
     EMPTY_GUID,
     NO_ERROR,
@@ -93,7 +93,7 @@ class Operations:
     def _simple(
         self, phone: str | None, message: str | None, key: uuid.UUID, postback_url: str | None, operation: str
     ) -> Result[SMSResponse]:
-        request = SMSRequest(message, (phone or "",), postback_url=postback_url)
+        request = SMSRequest(message, (phone or "",), None, None, postback_url)  # by position: see _send_one
         if self.scenarios.idle_for(key):  # no rule to consult: one recipient, no general plan to build
             account = self.store.account(key)
             response, stored = self._send_one(account, request, phone or "", False, None)
@@ -140,9 +140,7 @@ class Operations:
         could read (PhoneNumberInvalid or an unknown key belongs to no conversation)."""
         number = normalise_phone(phone)
         if account is not None and number is not None and answer.error is not SMSError.NoError:
-            refused = RefusedSend(
-                quantise(self.clock.now()), account.license_key, number, sms.message or "", answer.error
-            )
+            refused = RefusedSend(self.clock.stamp(), account.license_key, number, sms.message or "", answer.error)
             self.store.add_refused(account, refused)
 
     @staticmethod
@@ -167,21 +165,24 @@ class Operations:
         error, did = self._check(account, sms, number)
         if error is not NO_ERROR or account is None or number is None or did is None:
             return SMSResponse.refused(error, sms.reference_id), None
-        now = self.clock.now()
-        scheduled = sms.scheduled_for if sms.scheduled_for and sms.scheduled_for > now else None
+        scheduled = sms.scheduled_for if sms.scheduled_for and sms.scheduled_for > self.clock.now() else None
         message = Message(  # its fields in order up to its state, by position: each keyword costs 450 instructions
             new_id(),
             account.license_key,
             number,
             did,
             sms.message or "",
-            quantise(now),  # created_at, as sent_at: the service stores SQL Server datetimes
+            self.clock.stamp(),  # created_at, as sent_at: the service stores SQL Server datetimes
             sms.reference_id,
             sms.postback_url or None,
             scheduled,
             is_unicode,
             SCHEDULED if scheduled else QUEUED,
-            life=outcome.life if outcome is not None else None,
+            None,  # sent_at
+            (),  # replies
+            (),  # receipts
+            None,  # refused_at
+            outcome.life if outcome is not None else None,
         )
         self.store.add_message(account, message)
         return SMSResponse.of(message, with_replies=False), message

@@ -81,7 +81,7 @@ class Sms2Rest:
         if param.type == STRING:
             return query.values.get(param.key)
         assert param.type == GUID, param.type
-        return query.optional_guid(param.name) if param.hint else query.guid(param.name)
+        return query.optional_guid(param.name) if param.hint else query.guid(param.name, param.key)
 
     @staticmethod
     def body(parser: Codec, param: Param, data: bytes) -> Any:
@@ -137,7 +137,7 @@ async def prepare(
     accept, content_type = header(found, b"accept"), header(found, b"content-type")
     codec = negotiate(accept, content_type, config.default_format)
     try:
-        query = Query(scope["query_string"], limit=config.max_query_bytes)  # within its limit, POST too
+        query = Query(scope["query_string"], config.max_query_bytes)  # within its limit, POST too
         body = operation.body
         if body is None:  # a GET operation's arguments, from the query
             argument = types.argument

@@ -40,7 +40,7 @@ def _decode(raw: bytes) -> str:
 
 
 class Query:
-    def __init__(self, raw: bytes, *, limit: int) -> None:
+    def __init__(self, raw: bytes, limit: int) -> None:
         if len(raw) > limit:
             raise UriTooLong(f"The query string is {len(raw)} bytes; the limit is {limit} (max_query_bytes).")
         values: dict[str, str] = {}
@@ -75,9 +75,10 @@ class Query:
         except BadParameter:
             return EMPTY_GUID
 
-    def guid(self, name: str) -> uuid.UUID:
-        """A GUID parameter: missing or empty is the empty GUID; anything else must parse."""
-        value = self.values.get(name.lower())
+    def guid(self, name: str, key: str | None = None) -> uuid.UUID:
+        """A GUID parameter: missing or empty is the empty GUID; anything else must parse (``key``: the
+        name in lower case, when the caller has it)."""
+        value = self.values.get(key or name.lower())
         if value is None or not value.strip():
             return EMPTY_GUID
         try:
