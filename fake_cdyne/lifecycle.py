@@ -105,7 +105,7 @@ class Lifecycle:
         life = message.life
         delay = self.send_delay if life is None or life.sent_after is None else timedelta(seconds=life.sent_after)
         if not delay and not self.scheduler.pending:
-            self._send(message, account=account)  # due now, nothing ahead of it: what the scheduler would do, sooner
+            self._send(message, False, account)  # due now, nothing ahead of it: what the scheduler would do, sooner
             return
         self.scheduler.call_at(self.scheduler.clock.now() + delay, lambda: self._send(message), message.license_key)
 
