@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -29,7 +30,7 @@ def test_a_milliseconds_stamp_is_quantise_of_any_time_in_it(millis: int, micro: 
 
 def test_the_system_clock_stamps_each_millisecond_once(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [1_480_000_000_995_400_000]  # nanoseconds: .995 s rounds to .997 s (SQL Server's step)
-    monkeypatch.setattr(clock.time, "time_ns", lambda: now[0])
+    monkeypatch.setattr(time, "time_ns", lambda: now[0])  # the clock reads time.time_ns()
     system = clock.SystemClock()
     first = system.stamp()
     assert first == datetime(2016, 11, 24, 15, 6, 40, 997_000, tzinfo=UTC)
