@@ -28,14 +28,15 @@ READY = sorted(str(p.relative_to(ROOT / "scenarios")) for p in (ROOT / "scenario
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
-        check=True,
         capture_output=True,
+        text=True,
         timeout=120,
     )
-    (built,) = out.glob("fake_cdyne-*.whl")
-    return zipfile.ZipFile(built)
+    assert built.returncode == 0, f"python -m build failed ({built.returncode}):\n{built.stdout}\n{built.stderr}"
+    (wheel_file,) = out.glob("fake_cdyne-*.whl")
+    return zipfile.ZipFile(wheel_file)
 
 
 @pytest.mark.xdist_group("wheel")  # one worker builds the wheel, once: two builds in one tree share build/
