@@ -4,6 +4,8 @@ the ready scenario files must reach the user's folder in a form their editor can
 from __future__ import annotations
 
 import email
+import fcntl
+import os
 import re
 import subprocess
 import sys
@@ -28,14 +30,21 @@ READY = sorted(str(p.relative_to(ROOT / "scenarios")) for p in (ROOT / "scenario
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    (built,) = out.glob("fake_cdyne-*.whl")
-    return zipfile.ZipFile(built)
+    # Builds in one tree share its build/ (one removed another's bdist directory midway): one at a time.
+    descriptor = os.open(ROOT, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        built = subprocess.run(
+            [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(descriptor)
+    assert built.returncode == 0, f"python -m build failed ({built.returncode}):\n{built.stdout}\n{built.stderr}"
+    (wheel_file,) = out.glob("fake_cdyne-*.whl")
+    return zipfile.ZipFile(wheel_file)
 
 
 @pytest.mark.xdist_group("wheel")  # one worker builds the wheel, once: two builds in one tree share build/

@@ -1,6 +1,8 @@
-"""The pytest plugin, exercised by real inner pytest runs (pytester), each in a process of its own: an
-in-process run unloads the modules first imported inside it (httpcore, which httpx imports lazily),
-leaving later tests with two copies of their exception classes."""
+"""The pytest plugin, exercised by real inner pytest runs, each in a process of its own: an in-process
+run unloads the modules first imported inside it (httpcore, which httpx imports lazily), leaving later
+tests with two copies of their exception classes. The tests whose inner test file needs nothing of its
+own (no conftest, option or fake of its own) share one run, ``shared``, and each reads its own file's
+outcomes and reports there (tests/inner_runs.py); the others run pytester's."""
 
 from __future__ import annotations
 
@@ -9,7 +11,11 @@ import pytest
 from fake_cdyne import FakeServer
 from fake_cdyne.operations import Operations
 
+from .inner_runs import InnerRun, run_together
+
 pytest_plugins = ["pytester"]
+# The tests reading the shared run: one worker makes it, once.
+SHARED = pytest.mark.xdist_group("plugin")
 
 SENDS = """
 import httpx
@@ -20,18 +26,43 @@ def send(fake_cdyne, phone="7575449510", message="Hello"):
 """
 
 
-def test_a_test_reads_like_a_sentence(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        SENDS
-        + """
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> InnerRun:
+    """One inner run of every file below that needs nothing of its own: name (its test file) -> source."""
+    files = {
+        "test_sentence.py": SENTENCE,
+        "test_own_account.py": alone(4),
+        "test_what_was_sent.py": WHAT_WAS_SENT,
+        "test_what_the_fake_answered.py": WHAT_THE_FAKE_ANSWERED,
+        "test_requests_it_made.py": REQUESTS_IT_MADE,
+        "test_postbacks_and_holding.py": POSTBACKS_AND_HOLDING,
+        "test_failure_inside.py": FAILURE_INSIDE,
+        "busy.yaml": "rules:\n  - outcome: {error: InternalError}\n",
+        "test_marker.py": MARKER,
+        "broken.yaml": "rules:\n  - outcome: {error: NoErorr}\n",
+        "test_broken_scenario.py": BROKEN_SCENARIO,
+        "test_helper_frames.py": HELPER_FRAMES,
+        "test_report_postbacks.py": REPORT_POSTBACKS,
+        "test_report_once.py": REPORT_ONCE,
+    }
+    return run_together(tmp_path_factory.mktemp("shared"), files)
+
+
+SENTENCE = (
+    SENDS
+    + """
 def test_sends(fake_cdyne):
     assert "<SMSError>NoError</SMSError>" in send(fake_cdyne).text
     fake_cdyne.assert_sent(to="17575449510")
     fake_cdyne.assert_sent(to="(757) 544-9510", message="Hello", count=1)
     assert fake_cdyne.last_message.state == "sent"
 """
-    )
-    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+)
+
+
+@SHARED
+def test_a_test_reads_like_a_sentence(shared: InnerRun) -> None:
+    shared.assert_outcomes("test_sentence", passed=1)
 
 
 def alone(count: int) -> str:
@@ -45,9 +76,9 @@ def alone(count: int) -> str:
     )
 
 
-def test_each_test_has_its_own_account(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(alone(4))
-    pytester.runpytest_subprocess().assert_outcomes(passed=4)
+@SHARED
+def test_each_test_has_its_own_account(shared: InnerRun) -> None:
+    shared.assert_outcomes("test_own_account", passed=4)
 
 
 def test_isolated_under_xdist(pytester: pytest.Pytester) -> None:
@@ -57,19 +88,21 @@ def test_isolated_under_xdist(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*2 workers*"])
 
 
-def test_assert_sent_failure_shows_what_was_sent(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        SENDS
-        + """
+WHAT_WAS_SENT = (
+    SENDS
+    + """
 def test_wrong_text(fake_cdyne):
     send(fake_cdyne, message="Your code is 1234")
     send(fake_cdyne, phone="7575449511", message="Other")
     fake_cdyne.assert_sent(to="7575449510", message="Your code is 1243")
 """
-    )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
+)
+
+
+@SHARED
+def test_assert_sent_failure_shows_what_was_sent(shared: InnerRun) -> None:
+    shared.assert_outcomes("test_what_was_sent", failed=1)
+    shared.lines("test_what_was_sent").fnmatch_lines(
         [
             "*expected a text to 17575449510 saying 'Your code is 1243', but none was sent; sent were:",
             "*- to 17575449510: 'Your code is 1234' (sent)",
@@ -81,10 +114,9 @@ def test_wrong_text(fake_cdyne):
     )
 
 
-def test_assert_sent_failure_shows_what_the_fake_answered(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        SENDS
-        + """
+WHAT_THE_FAKE_ANSWERED = (
+    SENDS
+    + """
 import httpx
 
 def test_nothing_reached_it(fake_cdyne):
@@ -95,10 +127,13 @@ def test_wrong_operation_and_bad_number(fake_cdyne):
     send(fake_cdyne, phone="12")
     fake_cdyne.assert_sent(to="7575449510")
 """
-    )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(
+)
+
+
+@SHARED
+def test_assert_sent_failure_shows_what_the_fake_answered(shared: InnerRun) -> None:
+    shared.assert_outcomes("test_what_the_fake_answered", failed=2)
+    shared.lines("test_what_the_fake_answered").fnmatch_lines(
         [
             "*expected a text to 17575449510, but none was sent:",
             "*the fake got no request naming license key *",
@@ -110,10 +145,9 @@ def test_wrong_operation_and_bad_number(fake_cdyne):
     )
 
 
-def test_a_failing_test_shows_the_requests_it_made(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        SENDS
-        + """
+REQUESTS_IT_MADE = (
+    SENDS
+    + """
 def test_fails_after_sending(fake_cdyne):
     send(fake_cdyne, message="first")
     send(fake_cdyne, phone="555")
@@ -122,10 +156,13 @@ def test_fails_after_sending(fake_cdyne):
 def test_passes(fake_cdyne):
     send(fake_cdyne)
 """
-    )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(
+)
+
+
+@SHARED
+def test_a_failing_test_shows_the_requests_it_made(shared: InnerRun) -> None:
+    shared.assert_outcomes("test_requests_it_made", passed=1, failed=1)
+    shared.lines("test_requests_it_made").fnmatch_lines(
         [
             "*the app's own assertion*",
             "*- fake-cdyne requests -*",
@@ -134,12 +171,11 @@ def test_passes(fake_cdyne):
             "  GET /sms.svc/SimpleSMSsend -> 200: SMSError PhoneNumberInvalid",
         ]
     )
-    assert result.stdout.str().count("fake-cdyne requests") == 1  # only for the failure
+    # Only for the failure: the passing test has no section either (-rA would show it).
+    assert shared.output("test_requests_it_made").count("fake-cdyne requests") == 1
 
 
-def test_replies_postbacks_and_holding(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        """
+POSTBACKS_AND_HOLDING = """
 import httpx
 
 def test_conversation(fake_cdyne, postback_receiver):
@@ -164,10 +200,14 @@ def test_hold_and_release(fake_cdyne, postback_receiver):
 def test_waiting_too_long_says_what_there_is(fake_cdyne):
     fake_cdyne.wait_for_postbacks(1, timeout=0.1)
 """
+
+
+@SHARED
+def test_replies_postbacks_and_holding(shared: InnerRun) -> None:
+    shared.assert_outcomes("test_postbacks_and_holding", passed=2, failed=1)
+    shared.lines("test_postbacks_and_holding").fnmatch_lines(
+        ["*only 0 of 1 postback(s) finished within 0.1 s (postbacks: none)*"]
     )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["*only 0 of 1 postback(s) finished within 0.1 s (postbacks: none)*"])
 
 
 def test_manual_clock_through_the_config_fixture(pytester: pytest.Pytester) -> None:
@@ -212,10 +252,9 @@ def test_remote(fake_cdyne):
             pytester.runpytest_subprocess().assert_outcomes(passed=1)
 
 
-def test_a_failure_inside_the_fake_fails_the_test_that_caused_it(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        SENDS
-        + """
+FAILURE_INSIDE = (
+    SENDS
+    + """
 import httpx
 from fake_cdyne.operations import Operations
 
@@ -230,10 +269,13 @@ def test_breaks_the_fake(fake_cdyne, monkeypatch):
 def test_next_one_is_fine(fake_cdyne):
     send(fake_cdyne)
 """
-    )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(
+)
+
+
+@SHARED
+def test_a_failure_inside_the_fake_fails_the_test_that_caused_it(shared: InnerRun) -> None:
+    shared.assert_outcomes("test_failure_inside", passed=2, errors=1)
+    shared.lines("test_failure_inside").fnmatch_lines(
         [
             "*fake-cdyne was surprised by this test:",
             "*fake-cdyne failed internally: GET /sms.svc/GetMessageStatus: RuntimeError: status store exploded",
@@ -241,11 +283,9 @@ def test_next_one_is_fine(fake_cdyne):
     )
 
 
-def test_the_marker_chooses_a_scenario_and_surprises_fail_the_test(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".yaml", busy="rules:\n  - outcome: {error: InternalError}\n")
-    pytester.makepyfile(
-        SENDS
-        + """
+MARKER = (
+    SENDS
+    + """
 import pytest
 
 @pytest.mark.fake_cdyne(scenario="busy.yaml")
@@ -265,29 +305,31 @@ STRICT = {"strict": True, "rules": [{"match": {"phone": "7575449510"}, "outcome"
 def test_surprising(fake_cdyne):
     send(fake_cdyne, phone="7575440000")
 """
-    )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(passed=4, errors=1)
-    result.stdout.fnmatch_lines(
+)
+
+
+@SHARED
+def test_the_marker_chooses_a_scenario_and_surprises_fail_the_test(shared: InnerRun) -> None:
+    shared.assert_outcomes("test_marker", passed=4, errors=1)
+    shared.lines("test_marker").fnmatch_lines(
         ["*no scenario rule matched: simplesmssend for * (phone='17575440000', message='Hello')*"]
     )
 
 
-def test_a_broken_scenario_names_file_and_line(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".yaml", broken="rules:\n  - outcome: {error: NoErorr}\n")
-    pytester.makepyfile(
-        """
+BROKEN_SCENARIO = """
 import pytest
 
 @pytest.mark.fake_cdyne(scenario="broken.yaml")
 def test_never_runs(fake_cdyne):
     pass
 """
-    )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(errors=1)
+
+
+@SHARED
+def test_a_broken_scenario_names_file_and_line(shared: InnerRun) -> None:
+    shared.assert_outcomes("test_broken_scenario", errors=1)
     expected = "broken.yaml:2 rules[0].outcome.error: 'NoErorr' is not an SMSError; did you mean 'NoError'?"
-    assert expected in result.stdout.str()
+    assert expected in shared.output("test_broken_scenario")
 
 
 HEAVY = ("starlette", "uvicorn", "httpx", "yaml", "fake_cdyne.app", "fake_cdyne.server", "fake_cdyne.client")
@@ -310,9 +352,7 @@ def test_plugin_is_loaded_but_light(pytestconfig):
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
 
 
-def test_a_failing_assert_helper_points_at_the_test_line(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        """
+HELPER_FRAMES = """
 def test_wrong(fake_cdyne):
     fake_cdyne.assert_sent(to="7575449510")
 
@@ -322,18 +362,18 @@ def test_no_text(fake_cdyne):
 def test_no_postback(fake_cdyne):
     fake_cdyne.wait_for_postbacks(1, timeout=0.05)
 """
-    )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(failed=3)
-    output = result.stdout.str()
+
+
+@SHARED
+def test_a_failing_assert_helper_points_at_the_test_line(shared: InnerRun) -> None:
+    shared.assert_outcomes("test_helper_frames", failed=3)
+    output = shared.output("test_helper_frames")
     for line in ('>       fake_cdyne.assert_sent(to="7575449510")', ">       fake_cdyne.last_message"):
         assert line in output
     assert "fake_cdyne/client.py" not in output  # the helpers' own frames are hidden
 
 
-def test_the_report_section_shows_postbacks_and_their_failures(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        """
+REPORT_POSTBACKS = """
 import httpx
 
 def test_handler_breaks(fake_cdyne, postback_receiver):
@@ -343,10 +383,12 @@ def test_handler_breaks(fake_cdyne, postback_receiver):
     fake_cdyne.wait_for_postbacks(1)
     assert False, "the app never saw the text as sent"
 """
-    )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
+
+
+@SHARED
+def test_the_report_section_shows_postbacks_and_their_failures(shared: InnerRun) -> None:
+    shared.assert_outcomes("test_report_postbacks", failed=1)
+    shared.lines("test_report_postbacks").fnmatch_lines(
         [
             "*- fake-cdyne requests -*",
             "  GET /sms.svc/SimpleSMSsendWithPostback -> 200: SMSError NoError",
@@ -356,9 +398,7 @@ def test_handler_breaks(fake_cdyne, postback_receiver):
     )
 
 
-def test_the_report_section_neither_repeats_requests_nor_cuts_words(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        """
+REPORT_ONCE = """
 import httpx
 
 def test_wrong_operation(fake_cdyne):
@@ -369,12 +409,13 @@ def test_wrong_operation_then_own_assertion(fake_cdyne):
     httpx.get(f"{fake_cdyne.base_url}/SimpleSMSSendNow", params={"LicenseKey": fake_cdyne.license_key})
     assert False
 """
-    )
-    result = pytester.runpytest_subprocess()
-    result.assert_outcomes(failed=2)
-    output = result.stdout.str()
-    # The short summary (which CI=true prints whole) repeats assertion messages: read up to it.
-    first, second = output.split("short test summary info")[0].split("_ test_wrong_operation_then_own_assertion _")
+
+
+@SHARED
+def test_the_report_section_neither_repeats_requests_nor_cuts_words(shared: InnerRun) -> None:
+    shared.assert_outcomes("test_report_once", failed=2)
+    # The file's report blocks, the short summary left out (CI=true prints it whole, assertion messages too).
+    first, second = shared.output("test_report_once").split("_ test_wrong_operation_then_own_assertion _")
     # Listed once: in assert_sent's message; the section says where to look.
     assert first.count("GET /sms.svc/SimpleSMSSendNow -> 404") == 1
     assert "the 1 request(s) naming this key: in the failure message above" in first
