@@ -203,7 +203,7 @@ class Journal(Mapping[int, Postback]):
 
     def set_state(self, postback: Postback, state: State) -> None:
         was = postback.state
-        if was is not state and self._entries.get(postback.id) is postback:  # journalled: its counts follow
+        if was is not state and self.holds(postback):  # journalled: its counts follow
             finished = state in FINISHED
             if finished is not (was in FINISHED):  # a redelivered one leaves the finished
                 step = 1 if finished else -1
