@@ -11,6 +11,7 @@ from datetime import datetime
 
 from .dates import postback_datetime
 from .model import EMPTY_GUID, IncomingMessage, Message
+from .values import guid_text
 
 _SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!*()")
 _TABLE = [chr(b) if b in _SAFE else "+" if b == 0x20 else f"%{b:02x}" for b in range(256)]
@@ -38,7 +39,8 @@ def sent_form(message: Message, *, sent: bool) -> str:
     One f-string (a GUID needs no escaping): the one form made for every send with a postback URL."""
     when = _encoded_time(message.sent_at or message.created_at)
     return (
-        f"SMSSent={1 if sent else 0}&MessageID={message.id}&ReferenceID={url_encode(message.reference_id or '')}"
+        f"SMSSent={1 if sent else 0}&MessageID={guid_text(message.id)}"
+        f"&ReferenceID={url_encode(message.reference_id or '')}"
         f"&FromPhoneNumber={url_encode(message.from_number)}&ToPhoneNumber={url_encode(message.to_number)}"
         f"&SentTime={when}"
     )
