@@ -1,13 +1,13 @@
 """``GET /_fake/metrics``: the fake's counts in Prometheus's text exposition format (version 0.0.4).
 
-Counting on the hot path is a few increments per request on the tally of its labels (``answered``, ``refused``), with
-labels the endpoint already has: the service (its registry's name), the surface, and the operation's
-name from the registry, so a new service or operation appears without a change here. What an answer
-says is read from its value: every record in it with an ``error`` (SMSError) or a ``status`` that is an
-enum, and every Messaging record (a dict) with a ``MessageStatus`` member, is counted under that name
-(``ANSWER_LABELS``). The rest
-(postbacks by kind and state, the store's size, errors, scheduled events) is read from the journal and
-the store when scraped, from counts they keep, never by a pass over their records.
+Counting on the hot path is a few increments per request on the ``Tally`` of its labels (the endpoint keeps
+each operation's; ``answered`` and ``refused`` find one), with labels the endpoint already has: the service
+(its registry's name), the surface, and the operation's name from the registry, so a new service or operation
+appears without a change here. What an answer says is read from its value: every record in it with an
+``error`` (SMSError) or a ``status`` that is an enum, and every Messaging record (a dict) with a
+``MessageStatus`` member, is counted under that name (``ANSWER_LABELS``). The rest (postbacks by kind and
+state, the store's size, errors, scheduled events) is read from the journal and the store when scraped, from
+counts they keep, never by a pass over their records.
 """
 
 from __future__ import annotations
